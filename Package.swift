@@ -1,0 +1,98 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Swift 6 language mode everywhere; the Makefile adds `-warnings-as-errors` so that flag never
+/// reaches packages that depend on Strata.
+let strictSwift: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "Strata",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "strata", targets: ["strata"]),
+        .library(name: "StrataDiff", targets: ["StrataDiff"]),
+        .library(name: "StrataArchive", targets: ["StrataArchive"]),
+        .library(name: "StrataChanges", targets: ["StrataChanges"]),
+        .library(name: "StrataCompression", targets: ["StrataCompression"]),
+        .library(name: "StrataContent", targets: ["StrataContent"]),
+        .library(name: "StrataFS", targets: ["StrataFS"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+    ],
+    targets: [
+        .target(name: "CStrata"),
+        .systemLibrary(
+            name: "CISAL", pkgConfig: "libisal",
+            providers: [.apt(["libisal-dev"])]),
+        .systemLibrary(
+            name: "CZstd", pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"])]),
+        .target(
+            name: "StrataFS",
+            dependencies: [
+                "CStrata",
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: strictSwift),
+        .target(
+            name: "StrataChanges",
+            dependencies: ["StrataFS", .product(name: "DequeModule", package: "swift-collections")],
+            swiftSettings: strictSwift),
+        .target(
+            name: "StrataCompression",
+            dependencies: [
+                "CISAL", "CZstd",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSwift),
+        .target(
+            name: "StrataContent",
+            dependencies: ["StrataCompression"],
+            swiftSettings: strictSwift),
+        .target(
+            name: "StrataArchive",
+            dependencies: ["StrataFS", "StrataChanges", "StrataCompression"],
+            swiftSettings: strictSwift),
+        .target(
+            name: "StrataDiff",
+            dependencies: [
+                "StrataArchive", "StrataChanges", "StrataCompression", "StrataContent", "StrataFS",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift),
+        .executableTarget(
+            name: "strata",
+            dependencies: [
+                "StrataDiff",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSwift),
+        .target(
+            name: "StrataTestSupport",
+            dependencies: [
+                "StrataFS", "StrataDiff",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ],
+            path: "Tests/StrataTestSupport",
+            swiftSettings: strictSwift),
+        .testTarget(
+            name: "StrataTests",
+            dependencies: ["StrataTestSupport", "StrataDiff", "StrataArchive", "StrataChanges"],
+            swiftSettings: strictSwift),
+        .testTarget(
+            name: "SecurityTests",
+            dependencies: ["StrataTestSupport", "StrataDiff", "StrataArchive"],
+            swiftSettings: strictSwift),
+        .testTarget(
+            name: "InteropTests",
+            dependencies: ["StrataTestSupport", "StrataDiff"],
+            swiftSettings: strictSwift),
+    ]
+)

@@ -1,0 +1,146 @@
+#ifdef __linux__
+#define _GNU_SOURCE
+#include "cstrata.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/openat2.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+
+const int strata_at_symlink_nofollow = AT_SYMLINK_NOFOLLOW;
+const int strata_at_empty_path = AT_EMPTY_PATH;
+const int strata_at_removedir = AT_REMOVEDIR;
+const unsigned long long strata_resolve_in_root = RESOLVE_IN_ROOT;
+const unsigned long long strata_resolve_no_magiclinks = RESOLVE_NO_MAGICLINKS;
+
+#define RET(expr) do { long r__ = (long)(expr); return r__ < 0 ? -errno : r__; } while (0)
+
+int strata_statx(int dirfd, const char *name, int flags, strata_stat *out) {
+    struct statx sx;
+    unsigned int mask = STATX_TYPE | STATX_MODE | STATX_NLINK | STATX_UID | STATX_GID | STATX_ATIME |
+                        STATX_MTIME | STATX_CTIME | STATX_INO | STATX_SIZE | STATX_BLOCKS;
+    if (statx(dirfd, name, flags | AT_STATX_SYNC_AS_STAT, mask, &sx) < 0) return -errno;
+    out->mask = sx.stx_mask;
+    out->mode = sx.stx_mode;
+    out->nlink = sx.stx_nlink;
+    out->uid = sx.stx_uid;
+    out->gid = sx.stx_gid;
+    out->ino = sx.stx_ino;
+    out->size = sx.stx_size;
+    out->blocks = sx.stx_blocks;
+    out->atime_sec = sx.stx_atime.tv_sec;
+    out->atime_nsec = sx.stx_atime.tv_nsec;
+    out->mtime_sec = sx.stx_mtime.tv_sec;
+    out->mtime_nsec = sx.stx_mtime.tv_nsec;
+    out->ctime_sec = sx.stx_ctime.tv_sec;
+    out->ctime_nsec = sx.stx_ctime.tv_nsec;
+    out->rdev_major = sx.stx_rdev_major;
+    out->rdev_minor = sx.stx_rdev_minor;
+    out->dev_major = sx.stx_dev_major;
+    out->dev_minor = sx.stx_dev_minor;
+    return 0;
+}
+
+int strata_openat(int dirfd, const char *name, int flags, unsigned int mode) {
+    RET(openat(dirfd, name, flags | O_CLOEXEC, mode));
+}
+
+int strata_openat2(int dirfd, const char *path, int flags, unsigned int mode, unsigned long long resolve) {
+    struct open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = (unsigned long long)(flags | O_CLOEXEC);
+    how.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0;
+    how.resolve = resolve;
+    RET(syscall(SYS_openat2, dirfd, path, &how, sizeof how));
+}
+
+long strata_getdents64(int fd, void *buf, size_t size) { RET(syscall(SYS_getdents64, fd, buf, size)); }
+int strata_mkdirat(int dirfd, const char *name, unsigned int mode) { RET(mkdirat(dirfd, name, mode)); }
+int strata_mknodat(int dirfd, const char *name, unsigned int mode, uint32_t major, uint32_t minor) {
+    RET(mknodat(dirfd, name, mode, makedev(major, minor)));
+}
+int strata_symlinkat(const char *target, int dirfd, const char *name) { RET(symlinkat(target, dirfd, name)); }
+int strata_linkat(int olddirfd, const char *oldname, int newdirfd, const char *newname, int flags) {
+    RET(linkat(olddirfd, oldname, newdirfd, newname, flags));
+}
+int strata_unlinkat(int dirfd, const char *name, int flags) { RET(unlinkat(dirfd, name, flags)); }
+int strata_renameat2(int olddirfd, const char *oldname, int newdirfd, const char *newname, unsigned int flags) {
+    RET(syscall(SYS_renameat2, olddirfd, oldname, newdirfd, newname, flags));
+}
+long strata_readlinkat(int dirfd, const char *name, char *buf, size_t size) { RET(readlinkat(dirfd, name, buf, size)); }
+int strata_fchownat(int dirfd, const char *name, uint32_t uid, uint32_t gid, int flags) {
+    RET(fchownat(dirfd, name, uid, gid, flags));
+}
+int strata_fchmodat(int dirfd, const char *name, unsigned int mode) { RET(fchmodat(dirfd, name, mode, 0)); }
+int strata_fchmod(int fd, unsigned int mode) { RET(fchmod(fd, mode)); }
+int strata_fchown(int fd, uint32_t uid, uint32_t gid) { RET(fchown(fd, uid, gid)); }
+int strata_utimensat(int dirfd, const char *name, int64_t asec, long ansec, int64_t msec, long mnsec, int flags) {
+    struct timespec ts[2] = {{.tv_sec = asec, .tv_nsec = ansec}, {.tv_sec = msec, .tv_nsec = mnsec}};
+    RET(utimensat(dirfd, name, ts, flags));
+}
+int strata_futimens(int fd, int64_t asec, long ansec, int64_t msec, long mnsec) {
+    struct timespec ts[2] = {{.tv_sec = asec, .tv_nsec = ansec}, {.tv_sec = msec, .tv_nsec = mnsec}};
+    RET(futimens(fd, ts));
+}
+long strata_read(int fd, void *buf, size_t size) { RET(read(fd, buf, size)); }
+long strata_pread(int fd, void *buf, size_t size, int64_t offset) { RET(pread(fd, buf, size, offset)); }
+long strata_write(int fd, const void *buf, size_t size) { RET(write(fd, buf, size)); }
+long strata_pwrite(int fd, const void *buf, size_t size, int64_t offset) { RET(pwrite(fd, buf, size, offset)); }
+int strata_ftruncate(int fd, int64_t size) { RET(ftruncate(fd, size)); }
+int64_t strata_lseek(int fd, int64_t offset, int whence) {
+    off_t r = lseek(fd, offset, whence);
+    return r < 0 ? -errno : r;
+}
+int strata_close(int fd) { RET(close(fd)); }
+int strata_fsync(int fd) { RET(fsync(fd)); }
+
+static int proc_path(char *out, size_t size, int dirfd, const char *name) {
+    int n = snprintf(out, size, "/proc/self/fd/%d/%s", dirfd, name);
+    return (n < 0 || (size_t)n >= size) ? -ENAMETOOLONG : 0;
+}
+
+long strata_getxattrat(int dirfd, const char *name, const char *key, void *buf, size_t size) {
+    char path[4200];
+    int e = proc_path(path, sizeof path, dirfd, name);
+    if (e) return e;
+    RET(lgetxattr(path, key, buf, size));
+}
+long strata_listxattrat(int dirfd, const char *name, char *buf, size_t size) {
+    char path[4200];
+    int e = proc_path(path, sizeof path, dirfd, name);
+    if (e) return e;
+    RET(llistxattr(path, buf, size));
+}
+int strata_setxattrat(int dirfd, const char *name, const char *key, const void *value, size_t size, int flags) {
+    char path[4200];
+    int e = proc_path(path, sizeof path, dirfd, name);
+    if (e) return e;
+    RET(lsetxattr(path, key, value, size, flags));
+}
+int strata_removexattrat(int dirfd, const char *name, const char *key) {
+    char path[4200];
+    int e = proc_path(path, sizeof path, dirfd, name);
+    if (e) return e;
+    RET(lremovexattr(path, key));
+}
+long strata_fgetxattr(int fd, const char *key, void *buf, size_t size) { RET(fgetxattr(fd, key, buf, size)); }
+long strata_flistxattr(int fd, char *buf, size_t size) { RET(flistxattr(fd, buf, size)); }
+int strata_fsetxattr(int fd, const char *key, const void *value, size_t size, int flags) {
+    RET(fsetxattr(fd, key, value, size, flags));
+}
+
+int strata_isatty(int fd) { return isatty(fd); }
+uint32_t strata_geteuid(void) { return geteuid(); }
+int strata_raise_nofile_limit(void) {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0) return -errno;
+    rl.rlim_cur = rl.rlim_max;
+    RET(setrlimit(RLIMIT_NOFILE, &rl));
+}
+#endif

@@ -1,0 +1,78 @@
+#ifndef CSTRATA_H
+#define CSTRATA_H
+// Thin C shims for Linux calls that Glibc does not expose cleanly to Swift. Every function returns
+// its result, or -errno on failure, so that Swift never reads errno across a call boundary.
+#ifdef __linux__
+#include <stdint.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/// The fields of `struct statx` that Strata uses, flattened into a layout Swift imports directly.
+typedef struct strata_stat {
+    uint32_t mask;
+    uint32_t mode;
+    uint32_t nlink;
+    uint32_t uid;
+    uint32_t gid;
+    uint64_t ino;
+    uint64_t size;
+    uint64_t blocks;
+    int64_t atime_sec;
+    uint32_t atime_nsec;
+    int64_t mtime_sec;
+    uint32_t mtime_nsec;
+    int64_t ctime_sec;
+    uint32_t ctime_nsec;
+    uint32_t rdev_major;
+    uint32_t rdev_minor;
+    uint32_t dev_major;
+    uint32_t dev_minor;
+} strata_stat;
+
+extern const int strata_at_symlink_nofollow;
+extern const int strata_at_empty_path;
+extern const int strata_at_removedir;
+extern const unsigned long long strata_resolve_in_root;
+extern const unsigned long long strata_resolve_no_magiclinks;
+
+int strata_statx(int dirfd, const char *name, int flags, strata_stat *out);
+int strata_openat(int dirfd, const char *name, int flags, unsigned int mode);
+int strata_openat2(int dirfd, const char *path, int flags, unsigned int mode, unsigned long long resolve);
+long strata_getdents64(int fd, void *buf, size_t size);
+int strata_mkdirat(int dirfd, const char *name, unsigned int mode);
+int strata_mknodat(int dirfd, const char *name, unsigned int mode, uint32_t major, uint32_t minor);
+int strata_symlinkat(const char *target, int dirfd, const char *name);
+int strata_linkat(int olddirfd, const char *oldname, int newdirfd, const char *newname, int flags);
+int strata_unlinkat(int dirfd, const char *name, int flags);
+int strata_renameat2(int olddirfd, const char *oldname, int newdirfd, const char *newname, unsigned int flags);
+long strata_readlinkat(int dirfd, const char *name, char *buf, size_t size);
+int strata_fchownat(int dirfd, const char *name, uint32_t uid, uint32_t gid, int flags);
+int strata_fchmodat(int dirfd, const char *name, unsigned int mode);
+int strata_fchmod(int fd, unsigned int mode);
+int strata_fchown(int fd, uint32_t uid, uint32_t gid);
+int strata_utimensat(int dirfd, const char *name, int64_t asec, long ansec, int64_t msec, long mnsec, int flags);
+int strata_futimens(int fd, int64_t asec, long ansec, int64_t msec, long mnsec);
+long strata_read(int fd, void *buf, size_t size);
+long strata_pread(int fd, void *buf, size_t size, int64_t offset);
+long strata_write(int fd, const void *buf, size_t size);
+long strata_pwrite(int fd, const void *buf, size_t size, int64_t offset);
+int strata_ftruncate(int fd, int64_t size);
+int64_t strata_lseek(int fd, int64_t offset, int whence);
+int strata_close(int fd);
+int strata_fsync(int fd);
+
+// Extended attributes of the entry `name` inside the directory `dirfd`, never following `name`
+// itself when it is a symlink. Reached through /proc/self/fd so no path is joined by string.
+long strata_getxattrat(int dirfd, const char *name, const char *key, void *buf, size_t size);
+long strata_listxattrat(int dirfd, const char *name, char *buf, size_t size);
+int strata_setxattrat(int dirfd, const char *name, const char *key, const void *value, size_t size, int flags);
+int strata_removexattrat(int dirfd, const char *name, const char *key);
+long strata_fgetxattr(int fd, const char *key, void *buf, size_t size);
+long strata_flistxattr(int fd, char *buf, size_t size);
+int strata_fsetxattr(int fd, const char *key, const void *value, size_t size, int flags);
+
+int strata_isatty(int fd);
+uint32_t strata_geteuid(void);
+int strata_raise_nofile_limit(void);
+#endif
+#endif

@@ -1,0 +1,33 @@
+import StrataFS
+
+/// How a layer is unpacked.
+public struct UnpackOptions {
+    /// Set owners from the headers. Defaults to true only when running as root, as GNU tar does.
+    public var sameOwner: Bool
+    /// Overlay upper mode: the lower directories, most immediate first. Whiteouts become 0/0
+    /// character devices, opaque markers the `trusted.overlay.opaque` xattr, and directories
+    /// created implicitly copy their attributes from the first lower that has them.
+    public var overlayLowers: [Handle]?
+    /// Receives warnings for things skipped on purpose (for example `trusted.*` xattrs).
+    public var onWarning: ((String) -> Void)?
+    /// Called after each entry with the entry count.
+    public var onEntry: ((Int) -> Void)?
+
+    public init(sameOwner: Bool? = nil, overlayLowers: [Handle]? = nil) {
+        self.sameOwner = sameOwner ?? (Identity.effectiveUID == 0)
+        self.overlayLowers = overlayLowers
+    }
+}
+
+/// A failure while unpacking, naming the entry.
+public struct UnpackError: Error, CustomStringConvertible {
+    public var entry: String
+    public var reason: String
+
+    public init(entry: String, reason: String) {
+        self.entry = entry
+        self.reason = reason
+    }
+
+    public var description: String { "entry \(entry): \(reason)" }
+}

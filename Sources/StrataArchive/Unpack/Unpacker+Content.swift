@@ -1,0 +1,75 @@
+import StrataFS
+
+extension Unpacker {
+    /// Writes an entry's data; sparse entries are written chunk by chunk at their offsets, leaving
+    /// holes, and the file is sized to its real length.
+    func writeContent(_ f: Handle, _ h: TarHeader, _ reader: TarReader) throws {
+        guard let map = h.sparseMap else {
+            var written: Int64 = 0
+            while reader.remainingData > 0 {
+                let n = try reader.withNextData(max: 1 << 20) { chunk in
+                    try f.write(chunk)
+                    return chunk.count
+                }
+                written += Int64(n)
+            }
+            return
+        }
+        for (offset, length) in map {
+            guard offset >= 0, length >= 0, offset <= (h.sparseRealSize ?? 0) else {
+                throw UnpackError(entry: h.nameString, reason: "sparse map entry \(offset)+\(length) is invalid")
+            }
+            var left = length
+            var at = offset
+            while left > 0 {
+                let n = try reader.withNextData(max: Int(clamping: min(left, 1 << 20))) { chunk -> Int in
+                    try f.write(chunk, at: at)
+                    return chunk.count
+                }
+                if n == 0 { throw UnpackError(entry: h.nameString, reason: "sparse data is shorter than its map") }
+                left -= Int64(n)
+                at += Int64(n)
+            }
+        }
+        try f.truncate(to: h.fileSize)
+    }
+
+    /// Applies an opaque marker: everything in the directory not unpacked from this layer goes
+    /// (overlay mode: the directory gets the opaque xattr instead).
+    func makeOpaque(_ dir: Handle, _ components: [[UInt8]]) throws {
+        if options.overlayLowers != nil {
+            try dir.setXattr(key: Whiteout.overlayOpaqueXattr, value: Array("y".utf8))
+            return
+        }
+        let id = try dir.stat()
+        for entry in try dir.entries()
+        where !createdEntries.contains(CreatedKey(device: id.device, inode: id.inode, name: entry.name)) {
+            try dir.removeAll(entry.name)
+        }
+        resolver.invalidate()
+    }
+
+    /// Copies a lower directory's owner, mode, times and xattrs onto a directory created
+    /// implicitly in an overlay upper, as overlayfs' copy-up would.
+    func copyUp(_ parent: Handle, _ name: [UInt8], _ resolved: [[UInt8]]) throws(FSError) {
+        for lower in lowerResolvers {
+            guard let dir = try lower.directory(Array(resolved.dropLast()), create: false),
+                let meta = try dir.statIfExists(name)
+            else { continue }
+            guard meta.type == .directory else { return }
+            if options.sameOwner { try parent.changeOwner(name, uid: meta.uid, gid: meta.gid) }
+            try parent.changeMode(name, meta.permissions)
+            try parent.setTimes(name, access: meta.accessTime, modification: meta.modificationTime)
+            for key in try dir.xattrNames(name) where !key.hasPrefix("trusted.") {
+                if let v = try dir.xattr(name, key: key) {
+                    if let e = attempt({ () throws(FSError) in try parent.setXattr(name, key: key, value: v, createOnly: true) }),
+                        e.errno != .fileExists && e.errno != .notSupported
+                    {
+                        throw e
+                    }
+                }
+            }
+            return
+        }
+    }
+}

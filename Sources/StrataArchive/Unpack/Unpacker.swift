@@ -1,0 +1,179 @@
+import StrataFS
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Unpacks a tar stream onto a root directory with containerd's applier semantics, and never
+/// writes outside the root.
+///
+/// Guarantees: each name is cleaned lexically, its parent resolved inside the root (symlinks
+/// followed but confined), and its last component never followed; hardlink targets resolve the
+/// same way; whiteouts with names that escape their directory are refused. An existing entry is
+/// replaced unless both it and the new entry are directories (then metadata merges). Owner is set
+/// before mode (chown clears set-uid bits), then xattrs and nanosecond times; directory times are
+/// set again at the end, after their contents stopped changing.
+public final class Unpacker {
+    let root: Handle
+    let resolver: InRootResolver
+    var options: UnpackOptions
+    var createdEntries: Set<CreatedKey> = []
+    private var directoryTimes: [(components: [[UInt8]], access: FileTime, modification: FileTime)] = []
+    var lowerResolvers: [InRootResolver] = []
+    public private(set) var entryCount = 0
+
+    struct CreatedKey: Hashable {
+        var device: UInt64
+        var inode: UInt64
+        var name: [UInt8]
+    }
+
+    public init(root: Handle, options: UnpackOptions) {
+        self.root = root
+        self.resolver = InRootResolver(root: root)
+        self.options = options
+        if let lowers = options.overlayLowers {
+            lowerResolvers = lowers.map(InRootResolver.init(root:))
+            resolver.onCreateDirectory = { [unowned self] parent, name, resolved throws(FSError) in
+                try self.copyUp(parent, name, resolved)
+            }
+        }
+    }
+
+    /// Applies every entry of `reader`; returns the number of entries.
+    @discardableResult
+    public func apply(_ reader: TarReader) throws -> Int {
+        while let h = try reader.next() {
+            do {
+                try apply(h, reader)
+            } catch let e as UnpackError {
+                throw e
+            } catch {
+                throw UnpackError(entry: h.nameString, reason: "\(error)")
+            }
+            entryCount += 1
+            options.onEntry?(entryCount)
+        }
+        for d in directoryTimes {
+            guard let base = d.components.last,
+                let parent = try resolver.directory(Array(d.components.dropLast()), create: false),
+                try parent.statIfExists(base)?.type == .directory
+            else { continue }
+            try parent.setTimes(base, access: d.access, modification: d.modification)
+        }
+        return entryCount
+    }
+
+    private func apply(_ h: TarHeader, _ reader: TarReader) throws {
+        let comps = PathName.cleanComponents(h.name)
+        guard let base = comps.last else { return }  // the root itself: nothing to do
+        let parentComps = Array(comps.dropLast())
+        let meaning = try Whiteout.meaning(of: base)
+        guard let parent = try resolver.directory(parentComps, create: true) else { return }
+        switch meaning {
+        case .opaque:
+            try makeOpaque(parent, parentComps)
+            return
+        case .remove(let target):
+            try parent.removeAll(target)
+            resolver.invalidate()
+            if options.overlayLowers != nil {
+                try parent.makeNode(target, mode: FileType.characterDevice.rawValue, major: 0, minor: 0)
+                if options.sameOwner { try parent.changeOwner(target, uid: try id(h.uid), gid: try id(h.gid)) }
+            }
+            return
+        case .none:
+            break
+        }
+        guard let kind = h.kind else { throw UnpackError(entry: h.nameString, reason: "unsupported tar entry type \(h.typeflag)") }
+        let isDir = kind == .directory
+        if let existing = try parent.statIfExists(base), !(existing.type == .directory && isDir) {
+            try parent.removeAll(base)
+            if existing.type == .directory || existing.type == .symlink { resolver.invalidate() }
+        }
+        var file: Handle?
+        switch kind {
+        case .directory:
+            if try parent.statIfExists(base) == nil { try parent.makeDirectory(base, mode: UInt32(h.mode)) }
+        case .regular, .contiguous:
+            let f = try parent.open(base, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600)
+            try writeContent(f, h, reader)
+            file = f
+        case .symlink:
+            try parent.makeSymlink(base, target: h.linkname)
+            resolver.invalidate()
+        case .hardLink:
+            let target = PathName.cleanComponents(h.linkname)
+            guard let targetBase = target.last,
+                let targetDir = try resolver.directory(Array(target.dropLast()), create: false)
+            else {
+                throw UnpackError(entry: h.nameString, reason: "hardlink target \(PathName.display(h.linkname)) does not exist in the root")
+            }
+            try parent.makeHardLink(base, to: targetBase, in: targetDir)
+        case .characterDevice, .blockDevice, .fifo:
+            guard (0...Int64(UInt32.max)).contains(h.devMajor), (0...Int64(UInt32.max)).contains(h.devMinor) else {
+                throw UnpackError(entry: h.nameString, reason: "device number \(h.devMajor),\(h.devMinor) is out of range")
+            }
+            let type: FileType = kind == .fifo ? .fifo : kind == .blockDevice ? .blockDevice : .characterDevice
+            try parent.makeNode(base, mode: type.rawValue | UInt32(h.mode & 0o7777), major: UInt32(h.devMajor), minor: UInt32(h.devMinor))
+        default:
+            throw UnpackError(entry: h.nameString, reason: "unsupported tar entry type \(Character(UnicodeScalar(h.typeflag)))")
+        }
+        try setMetadata(h, kind, parent, base, file)
+        let pid = try parent.stat()
+        createdEntries.insert(CreatedKey(device: pid.device, inode: pid.inode, name: base))
+        if isDir {
+            directoryTimes.append((comps, accessTime(h), Self.bounded(h.modificationTime)))
+        }
+    }
+
+    private func id(_ v: Int64) throws -> UInt32 {
+        guard let u = UInt32(exactly: v), u != UInt32.max else { throw UnpackError(entry: "", reason: "owner id \(v) is out of range") }
+        return u
+    }
+
+    private func setMetadata(_ h: TarHeader, _ kind: TarHeader.Kind, _ parent: Handle, _ base: [UInt8], _ file: Handle?) throws {
+        if options.sameOwner {
+            let uid = try id(h.uid)
+            let gid = try id(h.gid)
+            if let file { try file.changeOwner(uid: uid, gid: gid) } else { try parent.changeOwner(base, uid: uid, gid: gid) }
+        }
+        for x in h.xattrs {
+            if x.name.hasPrefix("trusted.") {
+                options.onWarning?("entry \(h.nameString): ignored xattr \(x.name) (trusted.* is not taken from layers)")
+                continue
+            }
+            guard let failure = attempt({ () throws(FSError) in try parent.setXattr(base, key: x.name, value: x.value) })
+            else { continue }
+            if failure.errno == .notSupported {
+                options.onWarning?("entry \(h.nameString): xattr \(x.name) not supported here, skipped")
+            } else if failure.errno == .notPermitted && x.name.hasPrefix("user.") && kind != .regular && kind != .directory {
+                options.onWarning?("entry \(h.nameString): user xattr \(x.name) not permitted on this file type, skipped")
+            } else {
+                throw failure
+            }
+        }
+        if kind != .symlink {
+            let meta = try parent.stat(base)
+            if meta.type != .symlink {
+                if let file { try file.changeMode(UInt32(h.mode & 0o7777)) } else { try parent.changeMode(base, UInt32(h.mode & 0o7777)) }
+            }
+        }
+        if kind != .directory {
+            try parent.setTimes(base, access: accessTime(h), modification: Self.bounded(h.modificationTime))
+        }
+    }
+
+    private func accessTime(_ h: TarHeader) -> FileTime {
+        Self.bounded(max(h.accessTime ?? h.modificationTime, h.modificationTime))
+    }
+
+    /// Runs `body` and returns its error instead of throwing it.
+    func attempt(_ body: () throws(FSError) -> Void) -> FSError? {
+        do { try body() } catch { return error }
+        return nil
+    }
+
+    /// Times before 1970 become 1970, as containerd bounds them.
+    static func bounded(_ t: FileTime) -> FileTime { t.seconds < 0 ? .epoch : t }
+}

@@ -1,0 +1,43 @@
+import StrataFS
+
+/// The OCI whiteout conventions: a file `.wh.NAME` deletes NAME from the layers below, and
+/// `.wh..wh..opq` in a directory hides everything the layers below put there.
+public enum Whiteout {
+    public static let prefix: [UInt8] = Array(".wh.".utf8)
+    public static let metaPrefix: [UInt8] = Array(".wh..wh.".utf8)
+    public static let opaqueMarker: [UInt8] = Array(".wh..wh..opq".utf8)
+    /// How overlayfs' upper directories mark an opaque directory.
+    public static let overlayOpaqueXattr = "trusted.overlay.opaque"
+
+    /// What a tar entry's base name means.
+    public enum Meaning: Equatable {
+        case none
+        case opaque
+        case remove([UInt8])
+    }
+
+    /// Classifies a base name, rejecting whiteouts whose target would be the directory itself or
+    /// its parent (`.wh.`, `.wh..`, `.wh...`), which containerd also refuses.
+    public static func meaning(of base: [UInt8]) throws(WhiteoutError) -> Meaning {
+        guard base.starts(with: prefix) else { return .none }
+        if base == opaqueMarker { return .opaque }
+        let target = Array(base.dropFirst(prefix.count))
+        if target.isEmpty || target == [PathName.dot] || target == [PathName.dot, PathName.dot] {
+            throw WhiteoutError.invalidName(PathName.display(base))
+        }
+        return .remove(target)
+    }
+
+    /// The whiteout name that deletes `name`.
+    public static func name(deleting name: [UInt8]) -> [UInt8] { prefix + name }
+}
+
+public enum WhiteoutError: Error, CustomStringConvertible, Equatable {
+    case invalidName(String)
+
+    public var description: String {
+        switch self {
+        case .invalidName(let n): return "invalid whiteout name \(n): it names no entry inside its directory"
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import StrataArchive
+import StrataCompression
+import StrataContent
+import StrataFS
+
+/// What applying a layer found.
+public struct ApplyResult: Sendable {
+    /// The digest of the uncompressed tar stream, every byte of it.
+    public var diffID: Digest
+    public var uncompressedSize: Int64
+    /// The digest and size of the bytes read (the blob as stored).
+    public var digest: Digest
+    public var size: Int64
+    public var compression: Compression
+    public var entries: Int
+}
+
+public enum ApplyError: Error, CustomStringConvertible {
+    case unsupportedCompression(String)
+    case diffIDMismatch(expected: Digest, actual: Digest)
+
+    public var description: String {
+        switch self {
+        case .unsupportedCompression(let c): return "unsupported layer compression: \(c) (Strata reads gzip, zstd and uncompressed tar)"
+        case .diffIDMismatch(let e, let a): return "diffID mismatch: expected \(e), got \(a)"
+        }
+    }
+}
+
+/// The applier: unpacks a layer onto a directory in place, as containerd's applier does.
+///
+/// Compression is detected from the stream's bytes. The diffID covers every byte of the
+/// uncompressed stream, including any after the end of the archive, and is checked against
+/// `expectedDiffID` at the end. Nothing is ever written outside the root, whatever the layer says.
+public struct Applier {
+    public var options: UnpackOptions
+    public var expectedDiffID: Digest?
+
+    public init(options: UnpackOptions = UnpackOptions(), expectedDiffID: Digest? = nil) {
+        self.options = options
+        self.expectedDiffID = expectedDiffID
+    }
+
+    public func apply(_ layer: ByteSource, to root: Handle) throws -> ApplyResult {
+        let blob = DigestingSource(layer)
+        let peek = PeekingSource(blob)
+        let head = try peek.peek(10)
+        let compression = Compression.detect(head)
+        if compression == .none, let name = Compression.unsupportedFormat(head) {
+            throw ApplyError.unsupportedCompression(name)
+        }
+        let plain = DigestingSource(try compression.decompressor(reading: peek))
+        let reader = TarReader(plain)
+        let unpacker = Unpacker(root: root, options: options)
+        let entries = try unpacker.apply(reader)
+        try reader.drain()
+        let result = ApplyResult(
+            diffID: plain.digest, uncompressedSize: plain.count, digest: blob.digest, size: blob.count,
+            compression: compression, entries: entries)
+        if let expectedDiffID, expectedDiffID != result.diffID {
+            throw ApplyError.diffIDMismatch(expected: expectedDiffID, actual: result.diffID)
+        }
+        return result
+    }
+
+    /// Applies the layer file at `layer` onto the directory at `root`.
+    public func apply(layer: String, root: String) throws -> ApplyResult {
+        let file = try Handle.openFile(path: layer)
+        return try apply(HandleSource(file), to: Handle.openDirectory(path: root))
+    }
+}

@@ -1,0 +1,38 @@
+import StrataArchive
+import StrataCompression
+import StrataFS
+
+/// Everything that decides the bytes of a layer written by `Differ`.
+public struct DiffOptions: Sendable {
+    public var compression: Compression
+    /// On the codec's usual scale (gzip 1–9, zstd 1–19); nil for its default.
+    public var level: Int?
+    /// Clamp entry times to this (`SOURCE_DATE_EPOCH`).
+    public var sourceDateEpoch: FileTime?
+    public var xattrs: XattrPolicy
+    /// Keep nanosecond mtimes (`--mtime ns`) instead of whole seconds.
+    public var nanosecondTimes: Bool
+
+    public init(
+        compression: Compression = .gzip, level: Int? = nil, sourceDateEpoch: FileTime? = nil,
+        xattrs: XattrPolicy = .capability, nanosecondTimes: Bool = false
+    ) {
+        self.compression = compression
+        self.level = level
+        self.sourceDateEpoch = sourceDateEpoch
+        self.xattrs = xattrs
+        self.nanosecondTimes = nanosecondTimes
+    }
+}
+
+/// Progress of a long operation, for a terminal display.
+public struct LayerProgress: Sendable {
+    public var entries: Int
+    /// Uncompressed tar bytes written or read.
+    public var bytes: Int64
+
+    public init(entries: Int, bytes: Int64) {
+        self.entries = entries
+        self.bytes = bytes
+    }
+}

@@ -1,0 +1,75 @@
+import StrataArchive
+import StrataChanges
+import StrataCompression
+import StrataContent
+import StrataFS
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The comparer: writes the OCI layer that turns one directory tree into another.
+///
+/// One pass over the data: the change stream feeds the tar writer, whose bytes are digested (the
+/// diffID), compressed, and digested again (the blob digest) on their way to the output. The same
+/// trees and options always give the same bytes.
+public struct Differ {
+    public var options: DiffOptions
+    public var onProgress: ((LayerProgress) -> Void)?
+
+    public init(options: DiffOptions = DiffOptions()) { self.options = options }
+
+    /// Writes the layer for `lower` (nil: the empty tree) → `upper` into `sink`, and returns its
+    /// descriptor.
+    public func write(lower: Handle?, upper: Handle, to sink: ByteSink) throws -> Descriptor {
+        let blob = DigestingSink(sink)
+        let compressor = try options.compression.compressor(level: options.level, into: blob)
+        let diffID = DigestingSink(compressor)
+        let tar = TarWriter(diffID)
+        var writer = LayerWriter(
+            tar: tar, upperRoot: upper,
+            options: LayerWriterOptions(
+                sourceDateEpoch: options.sourceDateEpoch, nanosecondTimes: options.nanosecondTimes,
+                xattrPolicy: options.xattrs))
+        if let onProgress { writer.onProgress = { onProgress(LayerProgress(entries: $0, bytes: $1)) } }
+        try TreeComparer(xattrPolicy: options.xattrs).compare(lower: lower, upper: upper, into: &writer)
+        try writer.finish()
+        return Descriptor(
+            mediaType: MediaType.layer(options.compression), digest: blob.digest, size: blob.count,
+            annotations: [Annotations.uncompressed: diffID.digest.description])
+    }
+
+    /// Writes the layer for the directories at `lower` and `upper` to the file `output`.
+    /// The file appears whole or not at all: it is written beside its final name and renamed.
+    public func write(lower: String?, upper: String, output: String) throws -> Descriptor {
+        let upperRoot = try Handle.openDirectory(path: upper)
+        let lowerRoot = try lower.map { try Handle.openDirectory(path: $0) }
+        return try AtomicFile.write(to: output) { file in
+            try write(lower: lowerRoot, upper: upperRoot, to: HandleSink(file))
+        }
+    }
+}
+
+/// Writes a file under a temporary name and renames it into place only when complete.
+public enum AtomicFile {
+    public static func write<R>(to path: String, _ body: (Handle) throws -> R) throws -> R {
+        let temp = temporaryName(for: path)
+        let file = try Handle.openFile(path: temp, flags: O_WRONLY | O_CREAT | O_EXCL, mode: 0o644)
+        do {
+            let result = try body(file)
+            try file.sync()
+            guard rename(temp, path) == 0 else { throw FSError("rename", path: path, errno: .init(rawValue: errno)) }
+            return result
+        } catch {
+            unlink(temp)
+            throw error
+        }
+    }
+
+    static func temporaryName(for path: String) -> String {
+        let slash = path.lastIndex(of: "/")
+        let dir = slash.map { String(path[...$0]) } ?? ""
+        let base = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        return "\(dir).\(base).strata-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    }
+}

@@ -1,0 +1,92 @@
+import CStrata
+import SystemPackage
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+extension Handle {
+    /// Reads up to `buffer.count` bytes; 0 means end of file.
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws(FSError) -> Int {
+        guard buffer.count > 0 else { return 0 }
+        switch retrying({ strata_read(fd, buffer.baseAddress, buffer.count) }) {
+        case .success(let n): return n
+        case .failure(let e): throw fail("read", nil, e)
+        }
+    }
+
+    /// Reads until `buffer` is full or the file ends; returns the bytes read.
+    public func readFully(into buffer: UnsafeMutableRawBufferPointer) throws(FSError) -> Int {
+        var done = 0
+        while done < buffer.count {
+            let n = try read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[done...]))
+            if n == 0 { break }
+            done += n
+        }
+        return done
+    }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(FSError) -> Int {
+        switch retrying({ strata_pread(fd, buffer.baseAddress, buffer.count, offset) }) {
+        case .success(let n): return n
+        case .failure(let e): throw fail("read", nil, e)
+        }
+    }
+
+    /// Writes all of `bytes`.
+    public func write(_ bytes: UnsafeRawBufferPointer) throws(FSError) {
+        var done = 0
+        while done < bytes.count {
+            let rest = UnsafeRawBufferPointer(rebasing: bytes[done...])
+            switch retrying({ strata_write(fd, rest.baseAddress, rest.count) }) {
+            case .success(let n): done += n
+            case .failure(let e): throw fail("write", nil, e)
+            }
+        }
+    }
+
+    /// Writes all of `bytes` at `offset` without moving the file position.
+    public func write(_ bytes: UnsafeRawBufferPointer, at offset: Int64) throws(FSError) {
+        var done = 0
+        while done < bytes.count {
+            let rest = UnsafeRawBufferPointer(rebasing: bytes[done...])
+            switch retrying({ strata_pwrite(fd, rest.baseAddress, rest.count, offset + Int64(done)) }) {
+            case .success(let n): done += n
+            case .failure(let e): throw fail("write", nil, e)
+            }
+        }
+    }
+
+    public func truncate(to size: Int64) throws(FSError) {
+        if case .failure(let e) = retrying({ strata_ftruncate(fd, size) }) { throw fail("ftruncate", nil, e) }
+    }
+
+    public func sync() throws(FSError) {
+        if case .failure(let e) = retrying({ strata_fsync(fd) }) { throw fail("fsync", nil, e) }
+    }
+
+    /// The offset of the next data at or after `offset` (`SEEK_DATA`), or nil past the last data.
+    public func nextData(from offset: Int64) throws(FSError) -> Int64? {
+        switch retrying({ strata_lseek(fd, offset, 3 /* SEEK_DATA */) }) {
+        case .success(let o): return o
+        case .failure(.noSuchAddressOrDevice): return nil
+        case .failure(let e): throw fail("lseek", nil, e)
+        }
+    }
+
+    /// The offset of the next hole at or after `offset` (`SEEK_HOLE`).
+    public func nextHole(from offset: Int64) throws(FSError) -> Int64 {
+        switch retrying({ strata_lseek(fd, offset, 4 /* SEEK_HOLE */) }) {
+        case .success(let o): return o
+        case .failure(let e): throw fail("lseek", nil, e)
+        }
+    }
+
+    public func setTimes(access: FileTime, modification: FileTime) throws(FSError) {
+        let r = retrying {
+            strata_futimens(
+                fd, access.seconds, Int(access.nanoseconds), modification.seconds, Int(modification.nanoseconds))
+        }
+        if case .failure(let e) = r { throw fail("futimens", nil, e) }
+    }
+}

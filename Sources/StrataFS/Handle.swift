@@ -1,0 +1,199 @@
+import CStrata
+import SystemPackage
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// An open file descriptor that Strata owns and closes when the last reference goes.
+///
+/// Directory handles are the anchor of all filesystem work: every entry is reached with an
+/// `*at` call relative to its parent's handle, never by joining strings and following them.
+/// `displayPath` is only for messages.
+public final class Handle {
+    public let fd: Int32
+    public let displayPath: String
+
+    public init(adopting fd: Int32, displayPath: String) {
+        self.fd = fd
+        self.displayPath = displayPath
+    }
+
+    deinit { _ = strata_close(fd) }
+
+    /// The path of a child, for messages only.
+    public func childPath(_ name: [UInt8]) -> String {
+        let n = String(decoding: name, as: UTF8.self)
+        if displayPath.hasSuffix("/") { return displayPath + n }
+        return displayPath + "/" + n
+    }
+
+    func fail(_ op: String, _ name: [UInt8]?, _ e: Errno) -> FSError {
+        FSError(op, path: name.map(childPath) ?? displayPath, errno: e)
+    }
+
+    // MARK: Opening
+
+    /// Opens a directory named by a path the user gave (the one place a string path is used).
+    public static func openDirectory(path: String) throws(FSError) -> Handle {
+        let r = retrying { strata_openat(AT_FDCWD, path, O_RDONLY | O_DIRECTORY, 0) }
+        switch r {
+        case .success(let fd): return Handle(adopting: Int32(fd), displayPath: path)
+        case .failure(let e): throw FSError("open", path: path, errno: e)
+        }
+    }
+
+    /// Opens a file named by a path the user gave.
+    public static func openFile(path: String, flags: Int32 = O_RDONLY, mode: UInt32 = 0o644) throws(FSError) -> Handle {
+        let r = retrying { strata_openat(AT_FDCWD, path, flags, mode) }
+        switch r {
+        case .success(let fd): return Handle(adopting: Int32(fd), displayPath: path)
+        case .failure(let e): throw FSError("open", path: path, errno: e)
+        }
+    }
+
+    /// Opens the child directory `name`, refusing to follow a symlink.
+    public func openDirectory(_ name: [UInt8]) throws(FSError) -> Handle {
+        try open(name, flags: O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
+    }
+
+    /// Opens the child `name` with `flags` (`O_NOFOLLOW` is the caller's to add).
+    public func open(_ name: [UInt8], flags: Int32, mode: UInt32 = 0) throws(FSError) -> Handle {
+        let r = withCName(name) { n in retrying { strata_openat(fd, n, flags, mode) } }
+        switch r {
+        case .success(let nfd): return Handle(adopting: Int32(nfd), displayPath: childPath(name))
+        case .failure(let e): throw fail("open", name, e)
+        }
+    }
+
+    // MARK: Metadata
+
+    /// `statx` of the child `name`, not following a final symlink.
+    public func stat(_ name: [UInt8]) throws(FSError) -> FileMetadata {
+        var s = strata_stat()
+        let r = withCName(name) { n in retrying { strata_statx(fd, n, strata_at_symlink_nofollow, &s) } }
+        if case .failure(let e) = r { throw fail("stat", name, e) }
+        guard let m = FileMetadata(s) else { throw fail("stat", name, .invalidArgument) }
+        return m
+    }
+
+    /// `statx` of the child, or nil when it does not exist.
+    public func statIfExists(_ name: [UInt8]) throws(FSError) -> FileMetadata? {
+        do { return try stat(name) } catch where error.errno == .noSuchFileOrDirectory { return nil }
+    }
+
+    /// `statx` of this descriptor itself.
+    public func stat() throws(FSError) -> FileMetadata {
+        var s = strata_stat()
+        let r = retrying { strata_statx(fd, "", strata_at_empty_path, &s) }
+        if case .failure(let e) = r { throw fail("stat", nil, e) }
+        guard let m = FileMetadata(s) else { throw fail("stat", nil, .invalidArgument) }
+        return m
+    }
+
+    /// The target of the symlink `name`, as raw bytes.
+    public func readLink(_ name: [UInt8]) throws(FSError) -> [UInt8] {
+        var size = 256
+        while true {
+            var buf = [UInt8](repeating: 0, count: size)
+            let r = withCName(name) { n in
+                buf.withUnsafeMutableBufferPointer { b in
+                    retrying { strata_readlinkat(fd, n, UnsafeMutableRawPointer(b.baseAddress!).assumingMemoryBound(to: CChar.self), b.count) }
+                }
+            }
+            switch r {
+            case .success(let n) where n < size: return Array(buf[..<n])
+            case .success: size *= 4
+            case .failure(let e): throw fail("readlink", name, e)
+            }
+        }
+    }
+
+    // MARK: Creating and removing
+
+    public func makeDirectory(_ name: [UInt8], mode: UInt32) throws(FSError) {
+        let r = withCName(name) { n in retrying { strata_mkdirat(fd, n, mode) } }
+        if case .failure(let e) = r { throw fail("mkdir", name, e) }
+    }
+
+    public func makeNode(_ name: [UInt8], mode: UInt32, major: UInt32, minor: UInt32) throws(FSError) {
+        let r = withCName(name) { n in retrying { strata_mknodat(fd, n, mode, major, minor) } }
+        if case .failure(let e) = r { throw fail("mknod", name, e) }
+    }
+
+    public func makeSymlink(_ name: [UInt8], target: [UInt8]) throws(FSError) {
+        let r = withCName(name) { n in withCName(target) { t in retrying { strata_symlinkat(t, fd, n) } } }
+        if case .failure(let e) = r { throw fail("symlink", name, e) }
+    }
+
+    /// Makes `name` here a hard link to `targetName` in `targetDirectory`, never following a
+    /// symlink target (a link to a symlink links the symlink itself).
+    public func makeHardLink(_ name: [UInt8], to targetName: [UInt8], in targetDirectory: Handle) throws(FSError) {
+        let r = withCName(name) { n in
+            withCName(targetName) { t in retrying { strata_linkat(targetDirectory.fd, t, fd, n, 0) } }
+        }
+        if case .failure(let e) = r { throw fail("link", name, e) }
+    }
+
+    public func unlink(_ name: [UInt8], directory: Bool = false) throws(FSError) {
+        let flags = directory ? strata_at_removedir : 0
+        let r = withCName(name) { n in retrying { strata_unlinkat(fd, n, flags) } }
+        if case .failure(let e) = r { throw fail(directory ? "rmdir" : "unlink", name, e) }
+    }
+
+    /// Removes the child `name` and everything below it, never following symlinks.
+    /// A missing entry is not an error.
+    public func removeAll(_ name: [UInt8]) throws(FSError) {
+        guard let meta = try statIfExists(name) else { return }
+        if meta.type == .directory {
+            let dir = try openDirectory(name)
+            for entry in try dir.entries() { try dir.removeAll(entry.name) }
+        }
+        do { try unlink(name, directory: meta.type == .directory) } catch where error.errno == .noSuchFileOrDirectory {}
+    }
+
+    // MARK: Ownership, mode, times
+
+    public func changeOwner(_ name: [UInt8], uid: UInt32, gid: UInt32) throws(FSError) {
+        let r = withCName(name) { n in retrying { strata_fchownat(fd, n, uid, gid, strata_at_symlink_nofollow) } }
+        if case .failure(let e) = r { throw fail("chown", name, e) }
+    }
+
+    /// chmod of a child that is known not to be a symlink (Linux cannot chmod a symlink).
+    public func changeMode(_ name: [UInt8], _ mode: UInt32) throws(FSError) {
+        let r = withCName(name) { n in retrying { strata_fchmodat(fd, n, mode) } }
+        if case .failure(let e) = r { throw fail("chmod", name, e) }
+    }
+
+    public func changeMode(_ mode: UInt32) throws(FSError) {
+        if case .failure(let e) = retrying({ strata_fchmod(fd, mode) }) { throw fail("chmod", nil, e) }
+    }
+
+    public func changeOwner(uid: UInt32, gid: UInt32) throws(FSError) {
+        if case .failure(let e) = retrying({ strata_fchown(fd, uid, gid) }) { throw fail("chown", nil, e) }
+    }
+
+    /// Sets access and modification times of the child, not following a symlink.
+    public func setTimes(_ name: [UInt8], access: FileTime, modification: FileTime) throws(FSError) {
+        let r = withCName(name) { n in
+            retrying {
+                strata_utimensat(
+                    fd, n, access.seconds, Int(access.nanoseconds), modification.seconds,
+                    Int(modification.nanoseconds), strata_at_symlink_nofollow)
+            }
+        }
+        if case .failure(let e) = r { throw fail("utimensat", name, e) }
+    }
+}
+
+/// Calls `body` with `name` as a NUL-terminated C string.
+@inline(__always)
+public func withCName<R>(_ name: [UInt8], _ body: (UnsafePointer<CChar>) throws -> R) rethrows -> R {
+    try name.withUnsafeBufferPointer { src in
+        try withUnsafeTemporaryAllocation(of: CChar.self, capacity: src.count + 1) { buf in
+            for i in 0..<src.count { buf[i] = CChar(bitPattern: src[i]) }
+            buf[src.count] = 0
+            return try body(buf.baseAddress!)
+        }
+    }
+}

@@ -1,0 +1,103 @@
+import CStrata
+import DequeModule
+import SystemPackage
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Resolves directory paths inside a root directory as if the root were `/`.
+///
+/// Guarantees: symlinks met on the way are followed but absolute targets restart at the root and
+/// `..` never climbs above it, so the directory returned is always inside the root (the semantics
+/// of containerd's `fs.RootPath`). The kernel does it with `openat2(RESOLVE_IN_ROOT)` where it
+/// can; creating missing directories, or kernels without `openat2`, use a component-by-component
+/// walk with `O_NOFOLLOW` opens. A final component is never resolved here: callers operate on it
+/// with `*at` calls and `AT_SYMLINK_NOFOLLOW`.
+public final class InRootResolver {
+    public let root: Handle
+    /// Called after a missing directory was created: its parent, its name, and its resolved path
+    /// components from the root.
+    public var onCreateDirectory: ((Handle, [UInt8], [[UInt8]]) throws(FSError) -> Void)?
+
+    private var cache: [[UInt8]: Handle] = [:]
+    private var hasOpenat2 = true
+    public static let maxSymlinks = 255
+
+    public init(root: Handle) { self.root = root }
+
+    /// Forgets cached resolutions; call after removing entries or creating symlinks.
+    public func invalidate() { cache.removeAll(keepingCapacity: true) }
+
+    /// The directory at the cleaned `components`, created (mode 0755) where missing when `create`
+    /// is true; nil when it does not exist and `create` is false.
+    public func directory(_ components: [[UInt8]], create: Bool) throws(FSError) -> Handle? {
+        if components.isEmpty { return root }
+        let key = PathName.absolute(components)
+        if let h = cache[key] { return h }
+        if hasOpenat2 {
+            let how = strata_resolve_in_root | strata_resolve_no_magiclinks
+            let relative = Array(key.dropFirst())
+            let r = withCName(relative) { p in retrying { strata_openat2(root.fd, p, O_RDONLY | O_DIRECTORY, 0, how) } }
+            switch r {
+            case .success(let fd):
+                let h = Handle(adopting: Int32(fd), displayPath: root.childPath(relative))
+                remember(key, h)
+                return h
+            case .failure(.noFunction):
+                hasOpenat2 = false
+            case .failure(.noSuchFileOrDirectory) where !create:
+                return nil
+            default:
+                break  // the walk below creates what is missing or gives the precise error
+            }
+        }
+        guard let h = try walk(components, create: create) else { return nil }
+        remember(key, h)
+        return h
+    }
+
+    private func remember(_ key: [UInt8], _ h: Handle) {
+        if cache.count > 256 { cache.removeAll(keepingCapacity: true) }
+        cache[key] = h
+    }
+
+    private func walk(_ components: [[UInt8]], create: Bool) throws(FSError) -> Handle? {
+        var stack: [(handle: Handle, name: [UInt8])] = [(root, [])]
+        var queue = Deque(components)
+        var links = 0
+        while let c = queue.popFirst() {
+            if c.isEmpty || c == [PathName.dot] { continue }
+            if c == [PathName.dot, PathName.dot] {
+                if stack.count > 1 { stack.removeLast() }
+                continue
+            }
+            let top = stack[stack.count - 1].handle
+            guard let meta = try top.statIfExists(c) else {
+                guard create else { return nil }
+                do { try top.makeDirectory(c, mode: 0o755) } catch where error.errno == .fileExists {
+                    queue.prepend(c)  // raced with another creator: resolve it again
+                    continue
+                }
+                let dir = try top.openDirectory(c)
+                stack.append((dir, c))
+                try onCreateDirectory?(top, c, stack.dropFirst().map(\.name))
+                continue
+            }
+            switch meta.type {
+            case .directory:
+                stack.append((try top.openDirectory(c), c))
+            case .symlink:
+                links += 1
+                if links > Self.maxSymlinks { throw FSError("resolve", path: top.childPath(c), errno: .tooManySymbolicLinkLevels) }
+                let target = try top.readLink(c)
+                if target.first == PathName.slash { stack.removeSubrange(1...) }
+                let parts = target.split(separator: PathName.slash, omittingEmptySubsequences: true).map(Array.init)
+                queue.prepend(contentsOf: parts)
+            default:
+                throw FSError("resolve", path: top.childPath(c), errno: .notDirectory)
+            }
+        }
+        return stack[stack.count - 1].handle
+    }
+}

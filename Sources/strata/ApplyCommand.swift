@@ -1,0 +1,43 @@
+import ArgumentParser
+import StrataArchive
+import StrataCompression
+import StrataDiff
+import StrataFS
+
+struct ApplyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "apply", abstract: "Unpack a layer onto ROOT in place and print its diffID.")
+
+    @Argument(help: "The layer file (gzip, zstd or uncompressed tar, detected from its bytes).") var layer: String
+    @Argument(help: "The directory to unpack onto.") var root: String
+    @Option(name: .customLong("expect-diffid"), help: "Fail unless the uncompressed stream has this digest.") var expectDiffID: String?
+    @Option(
+        name: .customLong("overlay-upper"),
+        help: "ROOT is an overlayfs upper directory over these lower directories (colon-separated, nearest first).")
+    var overlayLowers: String?
+    @Flag(help: "Print {\"diffID\": ...} as JSON.") var json = false
+
+    func run() throws {
+        var expected: Digest?
+        if let expectDiffID {
+            guard let d = Digest(parsing: expectDiffID) else {
+                throw ValidationError("--expect-diffid must be sha256:<64 hex digits>")
+            }
+            expected = d
+        }
+        var options = UnpackOptions()
+        if let overlayLowers {
+            options.overlayLowers = try overlayLowers.split(separator: ":").map { try Handle.openDirectory(path: String($0)) }
+        }
+        options.onWarning = { Output.warning($0) }
+        let progress = ProgressLine("apply")
+        options.onEntry = { progress.update(LayerProgress(entries: $0, bytes: 0)) }
+        let result = try Applier(options: options, expectedDiffID: expected).apply(layer: layer, root: root)
+        progress.finish(LayerProgress(entries: result.entries, bytes: result.uncompressedSize))
+        if json {
+            try Output.json(["diffID": result.diffID.description])
+        } else {
+            print(result.diffID)
+        }
+    }
+}

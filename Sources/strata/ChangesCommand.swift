@@ -1,0 +1,62 @@
+import ArgumentParser
+import StrataChanges
+import StrataFS
+
+struct ChangesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "changes", abstract: "Print the changes from LOWER to UPPER, one per line, as docker diff does.")
+
+    @Argument(help: "The lower (older) directory tree.") var lower: String
+    @Argument(help: "The upper (newer) directory tree.") var upper: String
+    @Option(help: "Xattrs to compare: capability (as containerd) or all.") var xattrs: XattrPolicy = .capability
+    @Flag(help: "One JSON object per line, with the entry's metadata.") var json = false
+
+    func run() throws {
+        var printer = ChangePrinter(json: json)
+        try TreeComparer(xattrPolicy: xattrs).compare(
+            lower: Handle.openDirectory(path: lower), upper: Handle.openDirectory(path: upper), into: &printer)
+        try printer.flush()
+    }
+}
+
+/// Prints change events; buffers output so that large change sets print quickly.
+struct ChangePrinter: ChangeSink {
+    let json: Bool
+    var buffer: [UInt8] = []
+
+    struct Event: Encodable {
+        var kind: String
+        var path: String
+        var type: String
+        var mode: UInt32
+        var uid: UInt32
+        var gid: UInt32
+        var size: UInt64
+        var mtime: String
+        var linkTarget: String?
+    }
+
+    mutating func handle(_ c: Change) throws -> WalkDecision {
+        guard c.kind != .unmodified else { return .proceed }
+        if json {
+            let m = c.metadata
+            let ns = String(m.modificationTime.nanoseconds)
+            let event = Event(
+                kind: c.kind.rawValue, path: c.pathString, type: "\(m.type)", mode: m.permissions, uid: m.uid, gid: m.gid,
+                size: m.size, mtime: "\(m.modificationTime.seconds).\(String(repeating: "0", count: 9 - ns.count))\(ns)",
+                linkTarget: c.linkTarget.map(PathName.display))
+            buffer.append(contentsOf: try JSONLine.encode(event))
+        } else {
+            buffer.append(contentsOf: Array("\(c.kind.letter) ".utf8))
+            buffer.append(contentsOf: c.path)
+            buffer.append(0x0A)
+        }
+        if buffer.count > 1 << 16 { try flush() }
+        return .proceed
+    }
+
+    mutating func flush() throws {
+        StandardOutput.write(buffer)
+        buffer.removeAll(keepingCapacity: true)
+    }
+}
