@@ -1,0 +1,42 @@
+import StrataCompression
+import StrataFS
+
+/// A record of every entry below a directory (type, mode, owner, size, mtime, content digest,
+/// link target), to prove that an operation changed nothing outside the place it may write.
+public struct DirectorySnapshot: Equatable, Sendable {
+    public var entries: [String: String]
+
+    /// Records the tree at `path`, skipping the subtree `excluding` (a path relative to it).
+    public static func take(_ path: String, excluding: String? = nil) throws -> DirectorySnapshot {
+        var out: [String: String] = [:]
+        func walk(_ dir: Handle, _ prefix: String) throws {
+            for e in try dir.entries() {
+                let rel = prefix.isEmpty ? PathName.display(e.name) : prefix + "/" + PathName.display(e.name)
+                if rel == excluding { continue }
+                let m = try dir.stat(e.name)
+                var desc = "\(m.type) \(String(m.permissions, radix: 8)) \(m.uid):\(m.gid) \(m.size) \(m.modificationTime)"
+                switch m.type {
+                case .regular:
+                    let f = try dir.open(e.name, flags: 0)
+                    var bytes: [UInt8] = []
+                    var buf = [UInt8](repeating: 0, count: 65536)
+                    while true {
+                        let n = try buf.withUnsafeMutableBytes { try f.read(into: $0) }
+                        if n == 0 { break }
+                        bytes.append(contentsOf: buf[..<n])
+                    }
+                    desc += " " + Digest.sha256(bytes).description
+                case .symlink:
+                    desc += " -> " + PathName.display(try dir.readLink(e.name))
+                case .directory:
+                    try walk(dir.openDirectory(e.name), rel)
+                default:
+                    break
+                }
+                out[rel] = desc
+            }
+        }
+        try walk(Handle.openDirectory(path: path), "")
+        return DirectorySnapshot(entries: out)
+    }
+}
