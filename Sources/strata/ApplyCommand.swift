@@ -15,6 +15,8 @@ struct ApplyCommand: ParsableCommand {
         name: .customLong("overlay-upper"),
         help: "ROOT is an overlayfs upper directory over these lower directories (colon-separated, nearest first).")
     var overlayLowers: String?
+    @Option(help: "capability (as containerd) or all: the layer carries every xattr, so merged directories lose those it omits.")
+    var xattrs: XattrPolicy = .capability
     @Flag(help: "Print {\"diffID\": ...} as JSON.") var json = false
 
     func run() throws {
@@ -29,6 +31,7 @@ struct ApplyCommand: ParsableCommand {
         if let overlayLowers {
             options.overlayLowers = try overlayLowers.split(separator: ":").map { try Handle.openDirectory(path: String($0)) }
         }
+        options.xattrs = xattrs
         options.onWarning = { Output.warning($0) }
         let progress = ProgressLine("apply")
         options.onEntry = { progress.update(LayerProgress(entries: $0, bytes: 0)) }

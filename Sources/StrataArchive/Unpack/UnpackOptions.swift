@@ -8,6 +8,10 @@ public struct UnpackOptions {
     /// character devices, opaque markers the `trusted.overlay.opaque` xattr, and directories
     /// created implicitly copy their attributes from the first lower that has them.
     public var overlayLowers: [Handle]?
+    /// `.all` when the layer was written with every xattr (`strata diff --xattrs all`): a directory
+    /// merged onto an existing one then loses the xattrs its header no longer carries, since a tar
+    /// entry cannot express an xattr's removal. `.capability` keeps them, as containerd does.
+    public var xattrs: XattrPolicy = .capability
     /// Receives warnings for things skipped on purpose (for example `trusted.*` xattrs).
     public var onWarning: ((String) -> Void)?
     /// Called after each entry with the entry count.

@@ -94,7 +94,14 @@ public final class Unpacker {
         var file: Handle?
         switch kind {
         case .directory:
-            if try parent.statIfExists(base) == nil { try parent.makeDirectory(base, mode: UInt32(h.mode)) }
+            if try parent.statIfExists(base) == nil {
+                try parent.makeDirectory(base, mode: UInt32(h.mode))
+            } else if options.xattrs == .all {
+                let keep = Set(h.xattrs.map(\.name))
+                for key in try parent.xattrNames(base) where !keep.contains(key) && XattrPolicy.all.includes(key) && !key.hasPrefix("trusted.") {
+                    try parent.removeXattr(base, key: key)
+                }
+            }
         case .regular, .contiguous:
             let f = try parent.open(base, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600)
             try writeContent(f, h, reader)

@@ -1,0 +1,144 @@
+import StrataDiff
+import StrataFS
+import StrataTestSupport
+import Testing
+
+/// One way of writing a layer with GNU tar.
+struct GNUTarDialect: Sendable, CustomTestStringConvertible {
+    var name: String
+    var flags: [String]
+    var compression: String
+    /// The mtime precision the dialect carries.
+    var times: TreeComparison.Times
+    /// Whether the archive stores the sparse file as sparse data.
+    var sparse: Bool
+    /// USTAR cannot hold a 150-byte file name.
+    var excludeLongName = false
+
+    var testDescription: String { "\(name) (\(compression))" }
+
+    static let all: [GNUTarDialect] = [
+        GNUTarDialect(name: "gnu --sparse", flags: ["--format=gnu", "--sparse"], compression: "gzip", times: .seconds, sparse: true),
+        GNUTarDialect(name: "oldgnu --sparse", flags: ["--format=oldgnu", "--sparse"], compression: "none", times: .seconds, sparse: true),
+        GNUTarDialect(
+            name: "pax sparse 0.0", flags: ["--format=pax", "--sparse", "--sparse-version=0.0"], compression: "none",
+            times: .nanoseconds, sparse: true),
+        GNUTarDialect(
+            name: "pax sparse 0.1", flags: ["--format=pax", "--sparse", "--sparse-version=0.1"], compression: "zstd",
+            times: .nanoseconds, sparse: true),
+        GNUTarDialect(
+            name: "pax sparse 1.0 + xattrs", flags: ["--format=pax", "--sparse", "--sparse-version=1.0", "--xattrs", "--xattrs-include=*"],
+            compression: "gzip", times: .nanoseconds, sparse: true),
+        GNUTarDialect(name: "ustar", flags: ["--format=ustar"], compression: "gzip", times: .seconds, sparse: false, excludeLongName: true),
+        GNUTarDialect(
+            name: "posix + xattrs", flags: ["--format=posix", "--xattrs", "--xattrs-include=*"], compression: "zstd",
+            times: .nanoseconds, sparse: false),
+    ]
+}
+
+@Suite("GNU tar → Strata")
+struct GNUTarToStrataTests {
+    static let longName = String(repeating: "L", count: 150)
+    static let unicodeName = "ünïcødé ☃ 名前.txt"
+    /// A path over 100 bytes whose components fit USTAR's prefix/name split.
+    static let deepPath = "deep/" + String(repeating: "a", count: 60) + "/" + String(repeating: "b", count: 60)
+    static let sparseName = "sparse.img"
+    static let sparseSize: Int64 = 8 << 20
+
+    /// Files, directories, symlinks, hardlinks, a fifo, a character device, user.* and
+    /// security.capability xattrs, owners, set-uid, long and Unicode names, a sparse file, ns times.
+    static func buildSource(_ path: String) async throws {
+        let t = try TreeBuilder(creating: path)
+        try t.directory("d", mode: 0o750)
+        try t.file("d/file", "hello\n", mode: 0o640)
+        try t.chown("d/file", uid: 1234, gid: 5678)
+        try t.setXattr("d/file", "user.comment", Array("strata".utf8))
+        try t.setXattr("d/file", "user.binary", [0xFF, 0x00, 0x80, 0x0A])
+        try t.hardlink("d/hard", to: "d/file")
+        try t.symlink("d/link", to: "file")
+        try t.chown("d/link", uid: 42, gid: 43)
+        try t.symlink("d/abs", to: "/etc/passwd")
+        try t.node("d/fifo", type: .fifo, mode: 0o600)
+        try t.directory("d/empty-dir", mode: 0o700)
+        try t.file("d/empty", [])
+        try t.file("d/big-ids", Array(repeating: 0x78, count: 5000), mode: 0o600)
+        try t.chown("d/big-ids", uid: 70000, gid: 70001)
+        try t.directory("dev")
+        try t.node("dev/null", type: .characterDevice, mode: 0o666, major: 1, minor: 3)
+        try t.directory("bin")
+        try t.file("bin/ping", "#!/bin/true\n", mode: 0o4755)
+        try t.setXattr("bin/ping", "security.capability", TreeGenerator.capability)
+        try t.directory("tmp", mode: 0o1777)
+        try t.file(longName, "long name\n")
+        try t.file(unicodeName, "unicode\n")
+        try t.directory("deep")
+        try t.directory("deep/" + String(repeating: "a", count: 60))
+        try t.file(deepPath, "deep\n")
+        // A sparse file: 8 MiB with two islands of data, made by truncate and dd seek.
+        try await Interop.sh(
+            """
+            truncate -s \(sparseSize) \(sparseName)
+            dd if=/dev/urandom of=\(sparseName) bs=4096 seek=100 count=2 conv=notrunc status=none
+            dd if=/dev/urandom of=\(sparseName) bs=4096 seek=1500 count=1 conv=notrunc status=none
+            """, in: path)
+        var ns: UInt32 = 123_456_789
+        for p in ["d/file", "d/link", "d/abs", "d/fifo", "d/empty", "d/big-ids", "dev/null", "bin/ping", longName, unicodeName, deepPath, sparseName] {
+            try t.setTime(p, FileTime(seconds: 1_700_000_000, nanoseconds: ns))
+            ns += 111_111_111
+        }
+    }
+
+    @Test(arguments: GNUTarDialect.all)
+    func gnuTarLayerAppliesLikeGNUTarExtracts(_ dialect: GNUTarDialect) async throws {
+        var tools = ["tar", "truncate", "dd"]
+        if dialect.compression != "none" { tools.append(dialect.compression) }
+        guard Interop.requirements(tools: tools, root: true) else { return }
+        let tmp = TempDirectory("gnutar")
+        let src = tmp.at("src")
+        try await Self.buildSource(src)
+        let source = try Interop.stat(src, Self.sparseName)
+        try #require(source.allocatedBytes < source.size, "the source file should be sparse on this filesystem")
+
+        let tar = tmp.at("layer.tar")
+        let exclude = dialect.excludeLongName ? "--exclude=\(Self.longName)" : ""
+        try await Interop.sh(
+            "tar -C \(Interop.q(src)) --numeric-owner \(exclude) "
+                + dialect.flags.map(Interop.q).joined(separator: " ") + " -cf \(Interop.q(tar)) .")
+        if dialect.sparse {
+            // The sparse data really is stored sparse (not 8 MiB of zeros).
+            let size = try Interop.stat(tmp.path, "layer.tar").size
+            #expect(size < 1 << 20, "\(dialect.name): archive of \(size) bytes does not store the file as sparse")
+        }
+        let layer = try await Interop.compress(tar, dialect.compression)
+
+        let applied = tmp.directory("strata")
+        let extracted = tmp.directory("gnutar")
+        try await Interop.apply(layer, onto: applied)
+        try await Interop.tarExtract(layer, into: extracted, compression: dialect.compression)
+
+        try Interop.expectSameTree(
+            extracted, applied, TreeComparison(times: dialect.times, xattrs: .all, owners: true), dialect.name)
+        // The dialect's features really reached the tree (not two equally empty trees).
+        let file = try Interop.stat(applied, "d/file")
+        #expect(file.uid == 1234 && file.gid == 5678 && file.permissions == 0o640 && file.linkCount == 2)
+        #expect(try Interop.stat(applied, "dev/null").type == .characterDevice)
+        #expect(try Interop.stat(applied, Self.unicodeName).size == 8)
+        #expect(try Interop.stat(applied, Self.deepPath).size == 5)
+        if !dialect.excludeLongName { #expect(try Interop.stat(applied, Self.longName).size == 10) }
+        if dialect.times == .nanoseconds {
+            #expect(try Interop.stat(applied, "d/file").modificationTime == FileTime(seconds: 1_700_000_000, nanoseconds: 123_456_789))
+        }
+        if dialect.flags.contains("--xattrs") {
+            let caps = try Handle.openDirectory(path: applied).xattrs(Array("bin/ping".utf8), policy: .all)
+            #expect(caps["security.capability"] == TreeGenerator.capability)
+        }
+
+        let sparse = try Interop.stat(applied, Self.sparseName)
+        #expect(sparse.size == UInt64(Self.sparseSize))
+        if dialect.sparse {
+            #expect(
+                sparse.allocatedBytes < sparse.size,
+                "\(dialect.name): Strata wrote the sparse file with \(sparse.allocatedBytes) bytes allocated")
+        }
+    }
+}
