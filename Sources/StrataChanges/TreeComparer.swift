@@ -42,7 +42,9 @@ private struct Walk {
         return p
     }
 
-    func event(_ kind: ChangeKind, _ dir: Handle, _ name: [UInt8], _ meta: FileMetadata, _ path: [UInt8], xattrs: Xattrs?) throws -> Change {
+    func event(
+        _ kind: ChangeKind, _ dir: Handle, _ name: [UInt8], _ meta: FileMetadata, _ path: [UInt8], xattrs: Xattrs?
+    ) throws -> Change {
         Change(
             kind: kind, path: path, metadata: meta,
             linkTarget: meta.type == .symlink ? try dir.readLink(name) : nil,

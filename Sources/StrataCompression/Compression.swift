@@ -73,7 +73,8 @@ public enum CompressionError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .invalidLevel(let c, let l):
-            return "compression level \(l) is out of range for \(c.rawValue) (\(c.levels.lowerBound)-\(c.levels.upperBound))"
+            return
+                "compression level \(l) is out of range for \(c.rawValue) (\(c.levels.lowerBound)-\(c.levels.upperBound))"
         case .corrupt(let c, let why): return "corrupt \(c.rawValue) stream: \(why)"
         case .truncated(let c): return "truncated \(c.rawValue) stream: it ends before its trailer"
         case .codec(let c, let why): return "\(c.rawValue) codec error: \(why)"
@@ -111,7 +112,9 @@ public final class PeekingSource: ByteSource {
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         if headOffset < head.count {
             let n = min(buffer.count, head.count - headOffset)
-            head.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[headOffset..<headOffset + n])) }
+            head.withUnsafeBytes {
+                buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[headOffset..<headOffset + n]))
+            }
             headOffset += n
             return n
         }

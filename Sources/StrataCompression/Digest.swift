@@ -26,7 +26,8 @@ public struct Digest: Hashable, Sendable, CustomStringConvertible, Codable, Comp
     public init(from decoder: Decoder) throws {
         let s = try decoder.singleValueContainer().decode(String.self)
         guard let d = Digest(parsing: s) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "bad digest \(s)"))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "bad digest \(s)"))
         }
         self = d
     }

@@ -106,7 +106,8 @@ final class GzipDecompressor: ByteSource {
                 state.next_in = nextIn
                 state.avail_in = availIn
                 if nextIn![0] != 0x1F {
-                    throw CompressionError.corrupt(.gzip, "data after the end of the gzip stream is not another gzip member")
+                    throw CompressionError.corrupt(
+                        .gzip, "data after the end of the gzip stream is not another gzip member")
                 }
             }
             state.next_out = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)

@@ -21,7 +21,8 @@ public enum ApplyError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .unsupportedCompression(let c): return "unsupported layer compression: \(c) (Strata reads gzip, zstd and uncompressed tar)"
+        case .unsupportedCompression(let c):
+            return "unsupported layer compression: \(c) (Strata reads gzip, zstd and uncompressed tar)"
         case .diffIDMismatch(let e, let a): return "diffID mismatch: expected \(e), got \(a)"
         }
     }

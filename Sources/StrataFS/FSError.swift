@@ -24,9 +24,9 @@ func retrying<T: BinaryInteger>(_ body: () -> T) -> Result<T, Errno> {
         let r = body()
         if r >= 0 { return .success(r) }
         let code = Int32(truncatingIfNeeded: -Int64(r))
-        if code == EINTR_VALUE { continue }
+        if code == eintrValue { continue }
         return .failure(Errno(rawValue: code))
     }
 }
 
-let EINTR_VALUE: Int32 = Errno.interrupted.rawValue
+let eintrValue: Int32 = Errno.interrupted.rawValue

@@ -22,7 +22,8 @@ extension Handle {
         while true {
             var buf = [CChar](repeating: 0, count: size)
             let r = withCName(name) { n in
-                buf.withUnsafeMutableBufferPointer { b in retrying { strata_listxattrat(fd, n, b.baseAddress, b.count) } }
+                buf.withUnsafeMutableBufferPointer { b in retrying { strata_listxattrat(fd, n, b.baseAddress, b.count) }
+                }
             }
             switch r {
             case .success(let len):

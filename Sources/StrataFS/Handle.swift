@@ -79,7 +79,7 @@ public final class Handle {
 
     /// `statx` of the child, or nil when it does not exist.
     public func statIfExists(_ name: [UInt8]) throws(FSError) -> FileMetadata? {
-        do { return try stat(name) } catch where error.errno == .noSuchFileOrDirectory { return nil }
+        do { return try stat(name) } catch  where error.errno == .noSuchFileOrDirectory { return nil }
     }
 
     /// `statx` of this descriptor itself.
@@ -98,7 +98,10 @@ public final class Handle {
             var buf = [UInt8](repeating: 0, count: size)
             let r = withCName(name) { n in
                 buf.withUnsafeMutableBufferPointer { b in
-                    retrying { strata_readlinkat(fd, n, UnsafeMutableRawPointer(b.baseAddress!).assumingMemoryBound(to: CChar.self), b.count) }
+                    retrying {
+                        strata_readlinkat(
+                            fd, n, UnsafeMutableRawPointer(b.baseAddress!).assumingMemoryBound(to: CChar.self), b.count)
+                    }
                 }
             }
             switch r {
@@ -149,7 +152,8 @@ public final class Handle {
             let dir = try openDirectory(name)
             for entry in try dir.entries() { try dir.removeAll(entry.name) }
         }
-        do { try unlink(name, directory: meta.type == .directory) } catch where error.errno == .noSuchFileOrDirectory {}
+        do { try unlink(name, directory: meta.type == .directory) } catch  where error.errno == .noSuchFileOrDirectory {
+        }
     }
 
     // MARK: Ownership, mode, times

@@ -75,7 +75,7 @@ public final class InRootResolver {
             let top = stack[stack.count - 1].handle
             guard let meta = try top.statIfExists(c) else {
                 guard create else { return nil }
-                do { try top.makeDirectory(c, mode: 0o755) } catch where error.errno == .fileExists {
+                do { try top.makeDirectory(c, mode: 0o755) } catch  where error.errno == .fileExists {
                     queue.prepend(c)  // raced with another creator: resolve it again
                     continue
                 }
@@ -89,7 +89,9 @@ public final class InRootResolver {
                 stack.append((try top.openDirectory(c), c))
             case .symlink:
                 links += 1
-                if links > Self.maxSymlinks { throw FSError("resolve", path: top.childPath(c), errno: .tooManySymbolicLinkLevels) }
+                if links > Self.maxSymlinks {
+                    throw FSError("resolve", path: top.childPath(c), errno: .tooManySymbolicLinkLevels)
+                }
                 let target = try top.readLink(c)
                 if target.first == PathName.slash { stack.removeSubrange(1...) }
                 let parts = target.split(separator: PathName.slash, omittingEmptySubsequences: true).map(Array.init)

@@ -63,7 +63,8 @@ public struct TreeBuilder {
         try d.makeHardLink(n, to: tn, in: td)
     }
 
-    public func node(_ path: String, type: FileType, mode: UInt32 = 0o644, major: UInt32 = 0, minor: UInt32 = 0) throws {
+    public func node(_ path: String, type: FileType, mode: UInt32 = 0o644, major: UInt32 = 0, minor: UInt32 = 0) throws
+    {
         let (d, n) = try locate(path)
         try d.removeAll(n)
         try d.makeNode(n, mode: type.rawValue | mode, major: major, minor: minor)

@@ -10,12 +10,16 @@ struct ApplyCommand: ParsableCommand {
 
     @Argument(help: "The layer file (gzip, zstd or uncompressed tar, detected from its bytes).") var layer: String
     @Argument(help: "The directory to unpack onto.") var root: String
-    @Option(name: .customLong("expect-diffid"), help: "Fail unless the uncompressed stream has this digest.") var expectDiffID: String?
+    @Option(name: .customLong("expect-diffid"), help: "Fail unless the uncompressed stream has this digest.")
+    var expectDiffID: String?
     @Option(
         name: .customLong("overlay-upper"),
         help: "ROOT is an overlayfs upper directory over these lower directories (colon-separated, nearest first).")
     var overlayLowers: String?
-    @Option(help: "capability (as containerd) or all: the layer carries every xattr, so merged directories lose those it omits.")
+    @Option(
+        help:
+            "capability (as containerd) or all: the layer carries every xattr, so merged directories lose those it omits."
+    )
     var xattrs: XattrPolicy = .capability
     @Flag(help: "Print {\"diffID\": ...} as JSON.") var json = false
 
@@ -29,7 +33,9 @@ struct ApplyCommand: ParsableCommand {
         }
         var options = UnpackOptions()
         if let overlayLowers {
-            options.overlayLowers = try overlayLowers.split(separator: ":").map { try Handle.openDirectory(path: String($0)) }
+            options.overlayLowers = try overlayLowers.split(separator: ":").map {
+                try Handle.openDirectory(path: String($0))
+            }
         }
         options.xattrs = xattrs
         options.onWarning = { Output.warning($0) }

@@ -42,8 +42,10 @@ struct ChangePrinter: ChangeSink {
             let m = c.metadata
             let ns = String(m.modificationTime.nanoseconds)
             let event = Event(
-                kind: c.kind.rawValue, path: c.pathString, type: "\(m.type)", mode: m.permissions, uid: m.uid, gid: m.gid,
-                size: m.size, mtime: "\(m.modificationTime.seconds).\(String(repeating: "0", count: 9 - ns.count))\(ns)",
+                kind: c.kind.rawValue, path: c.pathString, type: "\(m.type)", mode: m.permissions, uid: m.uid,
+                gid: m.gid,
+                size: m.size,
+                mtime: "\(m.modificationTime.seconds).\(String(repeating: "0", count: 9 - ns.count))\(ns)",
                 linkTarget: c.linkTarget.map(PathName.display))
             buffer.append(contentsOf: try JSONLine.encode(event))
         } else {

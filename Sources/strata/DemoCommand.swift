@@ -8,7 +8,9 @@ import StrataFS
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Build two sample trees, diff them, apply the layer to a copy of the lower tree, verify, print the descriptor.")
+        abstract:
+            "Build two sample trees, diff them, apply the layer to a copy of the lower tree, verify, print the descriptor."
+    )
 
     @Option(help: "gzip, zstd or none.") var compression: Compression = .gzip
     @Flag(help: "Keep the temporary directory and print its path.") var keep = false

@@ -30,7 +30,7 @@ enum Interop {
     static func strata(_ arguments: [String]) async throws -> ToolResult {
         let r = try await Tool.strata(arguments)
         guard r.succeeded else {
-            throw ToolFailure(command: (["strata"] + arguments).joined(separator: " "), result: r)
+            throw CommandFailed(command: (["strata"] + arguments).joined(separator: " "), result: r)
         }
         return r
     }
@@ -103,9 +103,21 @@ enum Interop {
         #expect(d == nil, "\(what): \(d ?? "")", sourceLocation: sourceLocation)
     }
 
-    /// The metadata of `name` inside directory `directory`.
+    /// The metadata of the relative path `name` below `directory` (a final symlink not followed).
     static func stat(_ directory: String, _ name: String) throws -> FileMetadata {
-        try Handle.openDirectory(path: directory).stat(Array(name.utf8))
+        let (parent, base) = split(directory, name)
+        return try Handle.openDirectory(path: parent).stat(base)
+    }
+
+    /// The xattrs of the relative path `name` below `directory`, under `policy`.
+    static func xattrs(_ directory: String, _ name: String, policy: XattrPolicy = .all) throws -> Xattrs {
+        let (parent, base) = split(directory, name)
+        return try Handle.openDirectory(path: parent).xattrs(base, policy: policy)
+    }
+
+    private static func split(_ directory: String, _ name: String) -> (String, [UInt8]) {
+        guard let slash = name.lastIndex(of: "/") else { return (directory, Array(name.utf8)) }
+        return (directory + "/" + name[..<slash], Array(name[name.index(after: slash)...].utf8))
     }
 
     /// Builds two identical trees from one seed (lower, and upper with `mutations` random changes).
@@ -121,4 +133,11 @@ enum Interop {
         try g.populate(t, count: count)
         if mutations > 0 { try g.mutate(t, count: mutations) }
     }
+}
+
+/// A command that exited non-zero, with its output.
+struct CommandFailed: Error, CustomStringConvertible {
+    var command: String
+    var result: ToolResult
+    var description: String { "\(command) exited \(result.status): \(result.stderr)\(result.stdout.suffix(2000))" }
 }

@@ -14,7 +14,8 @@ public struct DirectorySnapshot: Equatable, Sendable {
                 let rel = prefix.isEmpty ? PathName.display(e.name) : prefix + "/" + PathName.display(e.name)
                 if rel == excluding { continue }
                 let m = try dir.stat(e.name)
-                var desc = "\(m.type) \(String(m.permissions, radix: 8)) \(m.uid):\(m.gid) \(m.size) \(m.modificationTime)"
+                var desc =
+                    "\(m.type) \(String(m.permissions, radix: 8)) \(m.uid):\(m.gid) \(m.size) \(m.modificationTime)"
                 switch m.type {
                 case .regular:
                     let f = try dir.open(e.name, flags: 0)

@@ -44,7 +44,9 @@ public enum Tool {
 
     /// Runs a tool and throws with its stderr when it fails.
     @discardableResult
-    public static func check(_ name: String, _ arguments: [String], in directory: String? = nil) async throws -> ToolResult {
+    public static func check(_ name: String, _ arguments: [String], in directory: String? = nil) async throws
+        -> ToolResult
+    {
         let r = try await run(name, arguments, in: directory)
         guard r.succeeded else { throw ToolFailure(command: ([name] + arguments).joined(separator: " "), result: r) }
         return r

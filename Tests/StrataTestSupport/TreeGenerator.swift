@@ -32,8 +32,9 @@ public struct TreeGenerator {
     }
 
     mutating func time() -> FileTime {
-        FileTime(seconds: Int64.random(in: 1_500_000_000...1_700_000_000, using: &rng),
-                 nanoseconds: rng.chance(0.5) ? UInt32.random(in: 1..<1_000_000_000, using: &rng) : 0)
+        FileTime(
+            seconds: Int64.random(in: 1_500_000_000...1_700_000_000, using: &rng),
+            nanoseconds: rng.chance(0.5) ? UInt32.random(in: 1..<1_000_000_000, using: &rng) : 0)
     }
 
     mutating func content() -> [UInt8] {
@@ -65,7 +66,8 @@ public struct TreeGenerator {
             try t.directory(path, mode: [0o755, 0o700, 0o750, 0o1777].randomElement(using: &rng)!)
             directories.append(path)
         case 55..<65:
-            let target = ["../\(name())", "/etc/passwd", files.randomElement(using: &rng) ?? "dangling", "./x/../y"].randomElement(using: &rng)!
+            let target = ["../\(name())", "/etc/passwd", files.randomElement(using: &rng) ?? "dangling", "./x/../y"]
+                .randomElement(using: &rng)!
             try t.symlink(path, to: target)
             others.append(path)
         case 65..<75 where !files.isEmpty:
@@ -75,12 +77,14 @@ public struct TreeGenerator {
             try t.node(path, type: .fifo, mode: 0o644)
             others.append(path)
         case 80..<85 where isRoot:
-            try t.node(path, type: rng.chance(0.5) ? .characterDevice : .blockDevice, mode: 0o660,
-                       major: UInt32.random(in: 1...300, using: &rng), minor: UInt32.random(in: 0...300, using: &rng))
+            try t.node(
+                path, type: rng.chance(0.5) ? .characterDevice : .blockDevice, mode: 0o660,
+                major: UInt32.random(in: 1...300, using: &rng), minor: UInt32.random(in: 0...300, using: &rng))
             others.append(path)
         case 85..<88:
-            try t.sparseFile(path, size: Int64.random(in: 1 << 20...8 << 20, using: &rng), content: rng.bytes(4096),
-                             at: Int64.random(in: 0...(1 << 20), using: &rng))
+            try t.sparseFile(
+                path, size: Int64.random(in: 1 << 20...8 << 20, using: &rng), content: rng.bytes(4096),
+                at: Int64.random(in: 0...(1 << 20), using: &rng))
             files.append(path)
         default:
             try t.file(path, content())
@@ -99,8 +103,12 @@ public struct TreeGenerator {
             if meta.type != .symlink { try t.chmod(path, meta.permissions) }  // chown clears set-uid
         }
         if meta.type == .regular || meta.type == .directory {
-            if userXattrs && rng.chance(0.2) { try t.setXattr(path, "user.gen", rng.bytes(Int.random(in: 0...40, using: &rng))) }
-            if isRoot && meta.type == .regular && rng.chance(0.1) { try t.setXattr(path, "security.capability", Self.capability) }
+            if userXattrs && rng.chance(0.2) {
+                try t.setXattr(path, "user.gen", rng.bytes(Int.random(in: 0...40, using: &rng)))
+            }
+            if isRoot && meta.type == .regular && rng.chance(0.1) {
+                try t.setXattr(path, "security.capability", Self.capability)
+            }
         }
         try t.setTime(path, time())
     }
@@ -177,4 +185,3 @@ struct NSStringLike {
     let s: String
     var dirname: String { s.lastIndex(of: "/").map { String(s[..<$0]) } ?? "" }
 }
-

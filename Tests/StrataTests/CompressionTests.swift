@@ -23,7 +23,9 @@ import Testing
         }
     }
 
-    static let levels: [(Compression, Int?)] = [(.none, nil), (.gzip, 1), (.gzip, 6), (.gzip, 9), (.zstd, 1), (.zstd, 3), (.zstd, 19)]
+    static let levels: [(Compression, Int?)] = [
+        (.none, nil), (.gzip, 1), (.gzip, 6), (.gzip, 9), (.zstd, 1), (.zstd, 3), (.zstd, 19),
+    ]
 
     @Test(arguments: levels)
     func roundTrip(_ c: Compression, _ level: Int?) throws {

@@ -37,8 +37,10 @@ func entries(_ tar: [UInt8]) throws -> [Entry] {
     let r = TarReader(MemorySource(tar))
     var out: [Entry] = []
     while let h = try r.next() {
-        out.append(Entry(name: h.nameString, type: Character(UnicodeScalar(h.typeflag)), mode: h.mode,
-                         link: PathName.display(h.linkname), mtime: h.modificationTime.seconds))
+        out.append(
+            Entry(
+                name: h.nameString, type: Character(UnicodeScalar(h.typeflag)), mode: h.mode,
+                link: PathName.display(h.linkname), mtime: h.modificationTime.seconds))
     }
     return out
 }
@@ -54,7 +56,9 @@ func layer(_ t: TempDirectory, options: DiffOptions = DiffOptions(compression: .
 let fixedTime = FileTime(seconds: 1_600_000_000, nanoseconds: 0)
 
 /// Builds the same tree into `lower` and `upper`, then lets `change` edit `upper`.
-func pair(_ label: String, base: (TreeBuilder) throws -> Void, change: (TreeBuilder) throws -> Void) throws -> TempDirectory {
+func pair(_ label: String, base: (TreeBuilder) throws -> Void, change: (TreeBuilder) throws -> Void) throws
+    -> TempDirectory
+{
     let t = TempDirectory(label)
     for side in ["lower", "upper"] {
         let b = try TreeBuilder(creating: t.at(side))

@@ -34,10 +34,12 @@ import Testing
             try g.populate(TreeBuilder(creating: t.at(side)), count: 120)
         }
         let options = DiffOptions(compression: mode.compression, xattrs: mode.xattrs, nanosecondTimes: mode.nanoseconds)
-        let descriptor = try Differ(options: options).write(lower: t.at("lower"), upper: t.at("upper"), output: t.at("layer"))
+        let descriptor = try Differ(options: options).write(
+            lower: t.at("lower"), upper: t.at("upper"), output: t.at("layer"))
         var unpack = UnpackOptions()
         unpack.xattrs = mode.xattrs
-        let result = try Applier(options: unpack, expectedDiffID: descriptor.uncompressedDigest).apply(layer: t.at("layer"), root: t.at("applied"))
+        let result = try Applier(options: unpack, expectedDiffID: descriptor.uncompressedDigest).apply(
+            layer: t.at("layer"), root: t.at("applied"))
         #expect(result.digest == descriptor.digest)
         #expect(result.size == descriptor.size)
         let comparison = TreeComparison(
@@ -47,7 +49,8 @@ import Testing
         // A diff of the result against the upper tree is empty: nothing was lost or added.
         if mode.nanoseconds {
             var c = Collector()
-            try TreeComparer(xattrPolicy: mode.xattrs).compare(lower: t.handle("applied"), upper: t.handle("upper"), into: &c)
+            try TreeComparer(xattrPolicy: mode.xattrs).compare(
+                lower: t.handle("applied"), upper: t.handle("upper"), into: &c)
             #expect(c.lines.filter { !$0.hasPrefix("U ") }.isEmpty, "seed \(seed): \(c.lines.prefix(5))")
         }
     }
@@ -57,7 +60,8 @@ import Testing
         var g = TreeGenerator(seed: 99)
         try g.populate(TreeBuilder(creating: t.at("upper")), count: 80)
         mkdirEmpty(t.at("applied"))
-        let d = try Differ(options: DiffOptions(xattrs: .all, nanosecondTimes: true)).write(lower: nil, upper: t.at("upper"), output: t.at("layer"))
+        let d = try Differ(options: DiffOptions(xattrs: .all, nanosecondTimes: true)).write(
+            lower: nil, upper: t.at("upper"), output: t.at("layer"))
         _ = try Applier(expectedDiffID: d.uncompressedDigest).apply(layer: t.at("layer"), root: t.at("applied"))
         let difference = try TreeComparison(times: .nanoseconds, xattrs: .all, owners: TestEnvironment.isRoot)
             .firstDifference(t.handle("applied"), t.handle("upper"))

@@ -14,7 +14,8 @@ public struct LayerWriterOptions: Sendable {
     /// The xattrs that implicitly written parent directories carry (the change stream's policy).
     public var xattrPolicy: XattrPolicy
 
-    public init(sourceDateEpoch: FileTime? = nil, nanosecondTimes: Bool = false, xattrPolicy: XattrPolicy = .capability) {
+    public init(sourceDateEpoch: FileTime? = nil, nanosecondTimes: Bool = false, xattrPolicy: XattrPolicy = .capability)
+    {
         self.sourceDateEpoch = sourceDateEpoch
         self.nanosecondTimes = nanosecondTimes
         self.xattrPolicy = xattrPolicy

@@ -32,7 +32,9 @@ extension TarReader {
             size: try field(TarField.size, "size"),
             modificationTime: FileTime(seconds: try field(TarField.mtime, "mtime")),
             linkname: cString(b[TarField.linkname]))
-        guard h.size >= 0 else { throw TarError.invalidHeader(offset: offset, "negative size in entry \(h.nameString)") }
+        guard h.size >= 0 else {
+            throw TarError.invalidHeader(offset: offset, "negative size in entry \(h.nameString)")
+        }
         if isUSTAR || isGNU {
             h.uname = cString(b[TarField.uname])
             h.gname = cString(b[TarField.gname])
@@ -157,7 +159,9 @@ extension TarReader {
             else { throw TarError.invalidPAX(entry: entry, "bad time \(s)") }
             nanos = f
         }
-        if s.hasPrefix("-") && nanos > 0 { return FileTime(seconds: secs - 1, nanoseconds: UInt32(1_000_000_000 - nanos)) }
+        if s.hasPrefix("-") && nanos > 0 {
+            return FileTime(seconds: secs - 1, nanoseconds: UInt32(1_000_000_000 - nanos))
+        }
         return FileTime(seconds: secs, nanoseconds: UInt32(nanos))
     }
 }

@@ -57,7 +57,10 @@ public final class TarReader {
                 }
                 let data = try readData(Int(h.size), padded: true, entry: "extended header")
                 switch h.kind {
-                case .paxExtended: pax.append(contentsOf: try Self.parsePAX(data, entry: longName.map(PathName.display) ?? "at byte \(blockOffset)"))
+                case .paxExtended:
+                    pax.append(
+                        contentsOf: try Self.parsePAX(
+                            data, entry: longName.map(PathName.display) ?? "at byte \(blockOffset)"))
                 case .gnuLongName: longName = Self.cString(data)
                 case .gnuLongLink: longLink = Self.cString(data)
                 default: break
@@ -75,7 +78,9 @@ public final class TarReader {
             let stored = headerOnly.contains(h.typeflag) ? 0 : h.size
             dataRemaining = stored
             paddingRemaining = (512 - stored % 512) % 512
-            if h.sparseMap != nil && h.sparseRealSize != nil && pax.contains(where: { $0.key == "GNU.sparse.major" && $0.value == Array("1".utf8) }) {
+            if h.sparseMap != nil && h.sparseRealSize != nil
+                && pax.contains(where: { $0.key == "GNU.sparse.major" && $0.value == Array("1".utf8) })
+            {
                 try readSparse1Map(&h)
             }
             if h.typeflag == 0 { h.typeflag = TarHeader.Kind.regular.rawValue }
@@ -116,7 +121,11 @@ public final class TarReader {
     /// Reads whatever follows the archive, so a digest over the stream covers every byte.
     public func drain() throws {
         start = end
-        while !sourceEnded { try fill() ; offset += Int64(end - start); start = end }
+        while !sourceEnded {
+            try fill()
+            offset += Int64(end - start)
+            start = end
+        }
     }
 
     // MARK: Buffer
@@ -218,7 +227,9 @@ public final class TarReader {
             return v
         }
         let count = try line()
-        guard count >= 0 && count < 1 << 20 else { throw TarError.invalidPAX(entry: h.nameString, "bad GNU sparse 1.0 map") }
+        guard count >= 0 && count < 1 << 20 else {
+            throw TarError.invalidPAX(entry: h.nameString, "bad GNU sparse 1.0 map")
+        }
         var map: [(offset: Int64, length: Int64)] = []
         for _ in 0..<count { map.append((try line(), try line())) }
         let pad = (512 - consumed % 512) % 512

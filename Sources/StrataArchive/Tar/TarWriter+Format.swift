@@ -48,11 +48,14 @@ extension TarWriter {
     static func paxHeaderName(_ name: [UInt8]) -> [UInt8] {
         let split = name.lastIndex(of: PathName.slash).map { $0 + 1 } ?? 0
         var parts: [[UInt8]] = []
-        let joined = Array(name[..<split]) + [PathName.slash] + Array("PaxHeaders.0".utf8) + [PathName.slash]
+        let joined =
+            Array(name[..<split]) + [PathName.slash] + Array("PaxHeaders.0".utf8) + [PathName.slash]
             + Array(name[split...])
         for p in joined.split(separator: PathName.slash, omittingEmptySubsequences: true) {
             if p.elementsEqual([PathName.dot]) { continue }
-            if p.elementsEqual([PathName.dot, PathName.dot]) && !parts.isEmpty && parts.last! != [PathName.dot, PathName.dot] {
+            if p.elementsEqual([PathName.dot, PathName.dot]) && !parts.isEmpty
+                && parts.last! != [PathName.dot, PathName.dot]
+            {
                 parts.removeLast()
                 continue
             }

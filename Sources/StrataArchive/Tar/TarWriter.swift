@@ -47,7 +47,8 @@ public final class TarWriter {
         }
         for (value, what) in [(h.devMajor, "device major"), (h.devMinor, "device minor"), (h.mode, "mode")]
         where !TarField.fitsOctal(value, width: 8) {
-            throw TarError.fieldTooLong(entry: h.nameString, String(describing: what) + " \(value) does not fit a tar header")
+            throw TarError.fieldTooLong(
+                entry: h.nameString, String(describing: what) + " \(value) does not fit a tar header")
         }
         let mtime = h.modificationTime
         let mtimeFits = TarField.fitsOctal(mtime.seconds, width: 12)
@@ -139,7 +140,8 @@ public final class TarWriter {
             let room = min(buffer.count - used, Int(clamping: remaining))
             let n = try file.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[used..<used + room]))
             if n == 0 {
-                throw TarError.shortFile(entry: PathName.display(currentName), expected: expected, got: expected - remaining)
+                throw TarError.shortFile(
+                    entry: PathName.display(currentName), expected: expected, got: expected - remaining)
             }
             used += n
             offset += Int64(n)

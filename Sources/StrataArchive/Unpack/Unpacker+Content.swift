@@ -62,7 +62,9 @@ extension Unpacker {
             try parent.setTimes(name, access: meta.accessTime, modification: meta.modificationTime)
             for key in try dir.xattrNames(name) where !key.hasPrefix("trusted.") {
                 if let v = try dir.xattr(name, key: key) {
-                    if let e = attempt({ () throws(FSError) in try parent.setXattr(name, key: key, value: v, createOnly: true) }),
+                    if let e = attempt({ () throws(FSError) in
+                        try parent.setXattr(name, key: key, value: v, createOnly: true)
+                    }),
                         e.errno != .fileExists && e.errno != .notSupported
                     {
                         throw e

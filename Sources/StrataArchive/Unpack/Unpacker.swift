@@ -85,7 +85,9 @@ public final class Unpacker {
         case .none:
             break
         }
-        guard let kind = h.kind else { throw UnpackError(entry: h.nameString, reason: "unsupported tar entry type \(h.typeflag)") }
+        guard let kind = h.kind else {
+            throw UnpackError(entry: h.nameString, reason: "unsupported tar entry type \(h.typeflag)")
+        }
         let isDir = kind == .directory
         if let existing = try parent.statIfExists(base), !(existing.type == .directory && isDir) {
             try parent.removeAll(base)
@@ -98,7 +100,8 @@ public final class Unpacker {
                 try parent.makeDirectory(base, mode: UInt32(h.mode))
             } else if options.xattrs == .all {
                 let keep = Set(h.xattrs.map(\.name))
-                for key in try parent.xattrNames(base) where !keep.contains(key) && XattrPolicy.all.includes(key) && !key.hasPrefix("trusted.") {
+                for key in try parent.xattrNames(base)
+                where !keep.contains(key) && XattrPolicy.all.includes(key) && !key.hasPrefix("trusted.") {
                     try parent.removeXattr(base, key: key)
                 }
             }
@@ -114,17 +117,23 @@ public final class Unpacker {
             guard let targetBase = target.last,
                 let targetDir = try resolver.directory(Array(target.dropLast()), create: false)
             else {
-                throw UnpackError(entry: h.nameString, reason: "hardlink target \(PathName.display(h.linkname)) does not exist in the root")
+                throw UnpackError(
+                    entry: h.nameString,
+                    reason: "hardlink target \(PathName.display(h.linkname)) does not exist in the root")
             }
             try parent.makeHardLink(base, to: targetBase, in: targetDir)
         case .characterDevice, .blockDevice, .fifo:
             guard (0...Int64(UInt32.max)).contains(h.devMajor), (0...Int64(UInt32.max)).contains(h.devMinor) else {
-                throw UnpackError(entry: h.nameString, reason: "device number \(h.devMajor),\(h.devMinor) is out of range")
+                throw UnpackError(
+                    entry: h.nameString, reason: "device number \(h.devMajor),\(h.devMinor) is out of range")
             }
             let type: FileType = kind == .fifo ? .fifo : kind == .blockDevice ? .blockDevice : .characterDevice
-            try parent.makeNode(base, mode: type.rawValue | UInt32(h.mode & 0o7777), major: UInt32(h.devMajor), minor: UInt32(h.devMinor))
+            try parent.makeNode(
+                base, mode: type.rawValue | UInt32(h.mode & 0o7777), major: UInt32(h.devMajor),
+                minor: UInt32(h.devMinor))
         default:
-            throw UnpackError(entry: h.nameString, reason: "unsupported tar entry type \(Character(UnicodeScalar(h.typeflag)))")
+            throw UnpackError(
+                entry: h.nameString, reason: "unsupported tar entry type \(Character(UnicodeScalar(h.typeflag)))")
         }
         try setMetadata(h, kind, parent, base, file)
         let pid = try parent.stat()
@@ -135,27 +144,40 @@ public final class Unpacker {
     }
 
     private func id(_ v: Int64) throws -> UInt32 {
-        guard let u = UInt32(exactly: v), u != UInt32.max else { throw UnpackError(entry: "", reason: "owner id \(v) is out of range") }
+        guard let u = UInt32(exactly: v), u != UInt32.max else {
+            throw UnpackError(entry: "", reason: "owner id \(v) is out of range")
+        }
         return u
     }
 
-    private func setMetadata(_ h: TarHeader, _ kind: TarHeader.Kind, _ parent: Handle, _ base: [UInt8], _ file: Handle?) throws {
+    private func setMetadata(_ h: TarHeader, _ kind: TarHeader.Kind, _ parent: Handle, _ base: [UInt8], _ file: Handle?)
+        throws
+    {
         if options.sameOwner {
             let uid = try id(h.uid)
             let gid = try id(h.gid)
-            if let file { try file.changeOwner(uid: uid, gid: gid) } else { try parent.changeOwner(base, uid: uid, gid: gid) }
+            if let file {
+                try file.changeOwner(uid: uid, gid: gid)
+            } else {
+                try parent.changeOwner(base, uid: uid, gid: gid)
+            }
         }
         for x in h.xattrs {
             if x.name.hasPrefix("trusted.") {
-                options.onWarning?("entry \(h.nameString): ignored xattr \(x.name) (trusted.* is not taken from layers)")
+                options.onWarning?(
+                    "entry \(h.nameString): ignored xattr \(x.name) (trusted.* is not taken from layers)")
                 continue
             }
-            guard let failure = attempt({ () throws(FSError) in try parent.setXattr(base, key: x.name, value: x.value) })
+            guard
+                let failure = attempt({ () throws(FSError) in try parent.setXattr(base, key: x.name, value: x.value) })
             else { continue }
             if failure.errno == .notSupported {
                 options.onWarning?("entry \(h.nameString): xattr \(x.name) not supported here, skipped")
-            } else if failure.errno == .notPermitted && x.name.hasPrefix("user.") && kind != .regular && kind != .directory {
-                options.onWarning?("entry \(h.nameString): user xattr \(x.name) not permitted on this file type, skipped")
+            } else if failure.errno == .notPermitted && x.name.hasPrefix("user.") && kind != .regular
+                && kind != .directory
+            {
+                options.onWarning?(
+                    "entry \(h.nameString): user xattr \(x.name) not permitted on this file type, skipped")
             } else {
                 throw failure
             }
@@ -163,7 +185,11 @@ public final class Unpacker {
         if kind != .symlink {
             let meta = try parent.stat(base)
             if meta.type != .symlink {
-                if let file { try file.changeMode(UInt32(h.mode & 0o7777)) } else { try parent.changeMode(base, UInt32(h.mode & 0o7777)) }
+                if let file {
+                    try file.changeMode(UInt32(h.mode & 0o7777))
+                } else {
+                    try parent.changeMode(base, UInt32(h.mode & 0o7777))
+                }
             }
         }
         if kind != .directory {

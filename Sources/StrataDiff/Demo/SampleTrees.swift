@@ -47,7 +47,10 @@ public enum SampleTrees {
         try t.symlink("usr/lib/libdemo.so", to: "libdemo.so.2")
         try t.file("usr/lib/libdemo.so.2", [UInt8](repeating: 0x42, count: 128 * 1024), mode: 0o755)
         if t.supportsUserXattrs() { try t.setXattr("opt/tool", "user.demo", Array("yes".utf8)) }
-        for p in ["etc/hosts", "etc/hosts.deny", "opt/tool", "home/user/notes.txt", "usr/lib/libdemo.so.2", "usr/lib/libdemo.so"] {
+        for p in [
+            "etc/hosts", "etc/hosts.deny", "opt/tool", "home/user/notes.txt", "usr/lib/libdemo.so.2",
+            "usr/lib/libdemo.so",
+        ] {
             try t.setTime(p, FileTime(seconds: baseTime.seconds + 60, nanoseconds: 987_654_321))
         }
     }

@@ -39,7 +39,8 @@ public struct TreeComparison {
         if an != bn {
             let onlyA = Set(an).subtracting(bn).map(PathName.display).sorted()
             let onlyB = Set(bn).subtracting(an).map(PathName.display).sorted()
-            return "\(PathName.display(prefix.isEmpty ? [PathName.slash] : prefix)): entries only in the first: \(onlyA), only in the second: \(onlyB)"
+            return
+                "\(PathName.display(prefix.isEmpty ? [PathName.slash] : prefix)): entries only in the first: \(onlyA), only in the second: \(onlyB)"
         }
         for name in an {
             let path = prefix + [PathName.slash] + name
@@ -50,7 +51,9 @@ public struct TreeComparison {
             if ma.permissions != mb.permissions && ma.type != .symlink {
                 return "\(p): mode \(String(ma.permissions, radix: 8)) vs \(String(mb.permissions, radix: 8))"
             }
-            if owners && (ma.uid != mb.uid || ma.gid != mb.gid) { return "\(p): owner \(ma.uid):\(ma.gid) vs \(mb.uid):\(mb.gid)" }
+            if owners && (ma.uid != mb.uid || ma.gid != mb.gid) {
+                return "\(p): owner \(ma.uid):\(ma.gid) vs \(mb.uid):\(mb.gid)"
+            }
             if try a.xattrs(name, policy: xattrs) != b.xattrs(name, policy: xattrs) { return "\(p): xattrs differ" }
             switch ma.type {
             case .regular:
@@ -78,7 +81,8 @@ public struct TreeComparison {
                 s.a[ma.inode] = la
                 s.b[mb.inode] = lb
                 if la != lb || ma.linkCount != mb.linkCount {
-                    return "\(p): hardlink groups differ (linked with \(PathName.display(la)) vs \(PathName.display(lb)))"
+                    return
+                        "\(p): hardlink groups differ (linked with \(PathName.display(la)) vs \(PathName.display(lb)))"
                 }
             }
             if ma.type == .directory {

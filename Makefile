@@ -1,0 +1,33 @@
+# The two set-up commands of the README: `make demo` and `make test`. Each installs what it needs.
+SWIFT ?= swift
+BUILD_LOG := .build/build.log
+
+.PHONY: demo test build lint deps test-deps clean
+
+deps:
+	@scripts/install-deps.sh
+
+test-deps:
+	@scripts/install-deps.sh --test
+
+build: deps
+	@mkdir -p .build
+	$(SWIFT) build 2>&1 | tee $(BUILD_LOG)
+	@scripts/check-warnings.sh $(BUILD_LOG)
+
+## Build, then diff two sample trees, apply the layer, verify the round trip, print the descriptor.
+demo: build
+	.build/debug/strata demo
+
+lint:
+	$(SWIFT) format lint --strict --recursive Package.swift Sources Tests
+
+## Lint, build with no warnings allowed, and run every test suite.
+test: test-deps lint
+	@mkdir -p .build
+	$(SWIFT) build --build-tests 2>&1 | tee $(BUILD_LOG)
+	@scripts/check-warnings.sh $(BUILD_LOG)
+	$(SWIFT) test --skip-build
+
+clean:
+	rm -rf .build

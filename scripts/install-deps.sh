@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what Strata needs on Debian, only when it is missing.
+#   install-deps.sh         build dependencies (libisal, libzstd, pkg-config)
+#   install-deps.sh --test  also the tools the tests drive (GNU tar, python3, zstd, containerd, util-linux)
+set -euo pipefail
+
+missing=()
+command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+for lib in libisal:libisal-dev libzstd:libzstd-dev; do
+    if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists "${lib%%:*}"; then
+        missing+=("${lib##*:}")
+    fi
+done
+if [[ ${1:-} == --test ]]; then
+    for tool in tar:tar python3:python3 zstd:zstd containerd:containerd ctr:containerd mount:mount \
+        mountpoint:util-linux setsid:util-linux timeout:coreutils truncate:coreutils; do
+        command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("${tool##*:}")
+    done
+fi
+
+if ((${#missing[@]})); then
+    mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+    echo "install-deps: installing ${missing[*]}" >&2
+    sudo=""
+    [[ $(id -u) -eq 0 ]] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
