@@ -18,6 +18,7 @@ const int strata_at_empty_path = AT_EMPTY_PATH;
 const int strata_at_removedir = AT_REMOVEDIR;
 const unsigned long long strata_resolve_in_root = RESOLVE_IN_ROOT;
 const unsigned long long strata_resolve_no_magiclinks = RESOLVE_NO_MAGICLINKS;
+const unsigned long long strata_resolve_no_symlinks = RESOLVE_NO_SYMLINKS;
 
 #define RET(expr) do { long r__ = (long)(expr); return r__ < 0 ? -errno : r__; } while (0)
 

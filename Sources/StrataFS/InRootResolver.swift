@@ -6,14 +6,17 @@ import SystemPackage
     import Glibc
 #endif
 
-/// Resolves directory paths inside a root directory as if the root were `/`.
+/// Resolves directory paths inside a root directory as if the root were `/`, with the semantics
+/// of containerd's `fs.RootPath`.
 ///
-/// Guarantees: symlinks met on the way are followed but absolute targets restart at the root and
-/// `..` never climbs above it, so the directory returned is always inside the root (the semantics
-/// of containerd's `fs.RootPath`). The kernel does it with `openat2(RESOLVE_IN_ROOT)` where it
-/// can; creating missing directories, or kernels without `openat2`, use a component-by-component
-/// walk with `O_NOFOLLOW` opens. A final component is never resolved here: callers operate on it
-/// with `*at` calls and `AT_SYMLINK_NOFOLLOW`.
+/// Guarantees: the directory returned is always inside the root. Symlinks met on the way are
+/// followed, but an absolute target restarts at the root, a target is joined to the link's own
+/// directory and cleaned lexically (so `..` in a target never climbs above the root, and a missing
+/// component before `..` is no obstacle), and missing components are plain names. Paths without
+/// symlinks are resolved by the kernel in one call (`openat2` with `RESOLVE_IN_ROOT` and
+/// `RESOLVE_NO_SYMLINKS`); any symlink, or a kernel without `openat2`, takes the
+/// component-by-component walk, whose every open uses `O_NOFOLLOW`. The final component of an
+/// entry is never resolved here: callers act on it with `*at` calls and `AT_SYMLINK_NOFOLLOW`.
 public final class InRootResolver {
     public let root: Handle
     /// Called after a missing directory was created: its parent, its name, and its resolved path
@@ -36,9 +39,11 @@ public final class InRootResolver {
         let key = PathName.absolute(components)
         if let h = cache[key] { return h }
         if hasOpenat2 {
-            let how = strata_resolve_in_root | strata_resolve_no_magiclinks
+            let how = strata_resolve_in_root | strata_resolve_no_symlinks | strata_resolve_no_magiclinks
             let relative = Array(key.dropFirst())
-            let r = withCName(relative) { p in retrying { strata_openat2(root.fd, p, O_RDONLY | O_DIRECTORY, 0, how) } }
+            let r = withCName(relative) { p in
+                retrying { strata_openat2(root.fd, p, O_RDONLY | O_DIRECTORY, 0, how) }
+            }
             switch r {
             case .success(let fd):
                 let h = Handle(adopting: Int32(fd), displayPath: root.childPath(relative))
@@ -47,9 +52,9 @@ public final class InRootResolver {
             case .failure(.noFunction):
                 hasOpenat2 = false
             case .failure(.noSuchFileOrDirectory) where !create:
-                return nil
+                return nil  // a real directory chain ends in a missing name: no symlink can rescue it
             default:
-                break  // the walk below creates what is missing or gives the precise error
+                break  // a symlink on the way, or something to create: the walk decides
             }
         }
         guard let h = try walk(components, create: create) else { return nil }
@@ -67,20 +72,14 @@ public final class InRootResolver {
         var queue = Deque(components)
         var links = 0
         while let c = queue.popFirst() {
-            if c.isEmpty || c == [PathName.dot] { continue }
-            if c == [PathName.dot, PathName.dot] {
-                if stack.count > 1 { stack.removeLast() }
-                continue
-            }
             let top = stack[stack.count - 1].handle
             guard let meta = try top.statIfExists(c) else {
                 guard create else { return nil }
-                do { try top.makeDirectory(c, mode: 0o755) } catch  where error.errno == .fileExists {
+                do { try top.makeDirectory(c, mode: 0o755) } catch where error.errno == .fileExists {
                     queue.prepend(c)  // raced with another creator: resolve it again
                     continue
                 }
-                let dir = try top.openDirectory(c)
-                stack.append((dir, c))
+                stack.append((try top.openDirectory(c), c))
                 try onCreateDirectory?(top, c, stack.dropFirst().map(\.name))
                 continue
             }
@@ -93,9 +92,15 @@ public final class InRootResolver {
                     throw FSError("resolve", path: top.childPath(c), errno: .tooManySymbolicLinkLevels)
                 }
                 let target = try top.readLink(c)
-                if target.first == PathName.slash { stack.removeSubrange(1...) }
-                let parts = target.split(separator: PathName.slash, omittingEmptySubsequences: true).map(Array.init)
-                queue.prepend(contentsOf: parts)
+                var joined: [UInt8] = []
+                if target.first != PathName.slash {
+                    joined = PathName.absolute(stack.dropFirst().map(\.name))
+                    joined.append(PathName.slash)
+                }
+                joined.append(contentsOf: target)
+                // Restart at the root with the cleaned target followed by what was left.
+                stack.removeSubrange(1...)
+                queue.prepend(contentsOf: PathName.cleanComponents(joined))
             default:
                 throw FSError("resolve", path: top.childPath(c), errno: .notDirectory)
             }

@@ -12,7 +12,7 @@ struct GNUTarDialect: Sendable, CustomTestStringConvertible {
     var times: TreeComparison.Times
     /// Whether the archive stores the sparse file as sparse data.
     var sparse: Bool
-    /// USTAR cannot hold a 150-byte file name.
+    /// USTAR cannot hold long names and link targets or large ids (see `beyond-ustar/`).
     var excludeLongName = false
 
     var testDescription: String { "\(name) (\(compression))" }
@@ -50,6 +50,10 @@ struct GNUTarToStrataTests {
     /// A path over 100 bytes whose components fit USTAR's prefix/name split.
     static let deepPath = "deep/" + String(repeating: "a", count: 60) + "/" + String(repeating: "b", count: 60)
     static let sparseName = "sparse.img"
+    /// 40 islands of data: GNU sparse extension headers and long PAX maps.
+    static let fragmentedName = "fragmented.img"
+    /// Nothing but a hole.
+    static let holeName = "hole.img"
     static let sparseSize: Int64 = 8 << 20
 
     /// Files, directories, symlinks, hardlinks, a fifo, a character device, user.* and
@@ -76,7 +80,12 @@ struct GNUTarToStrataTests {
         try t.file("bin/ping", "#!/bin/true\n", mode: 0o4755)
         try t.setXattr("bin/ping", "security.capability", TreeGenerator.capability)
         try t.directory("tmp", mode: 0o1777)
-        try t.file(longName, "long name\n")
+        // What USTAR cannot hold: a 150-byte name, a 150-byte link target, an id over 2097151.
+        try t.directory("beyond-ustar")
+        try t.file("beyond-ustar/" + longName, "long name\n")
+        try t.symlink("beyond-ustar/long-link", to: String(repeating: "T", count: 150))
+        try t.file("beyond-ustar/huge-ids", "huge ids\n")
+        try t.chown("beyond-ustar/huge-ids", uid: 3_000_000, gid: 3_000_001)
         try t.file(unicodeName, "unicode\n")
         try t.directory("deep")
         try t.directory("deep/" + String(repeating: "a", count: 60))
@@ -87,14 +96,19 @@ struct GNUTarToStrataTests {
             truncate -s \(sparseSize) \(sparseName)
             dd if=/dev/urandom of=\(sparseName) bs=4096 seek=100 count=2 conv=notrunc status=none
             dd if=/dev/urandom of=\(sparseName) bs=4096 seek=1500 count=1 conv=notrunc status=none
+            for i in $(seq 0 39); do
+                dd if=/dev/urandom of=\(fragmentedName) bs=4096 seek=$((i * 16 + 1)) count=1 conv=notrunc status=none
+            done
+            truncate -s 4M \(holeName)
             """, in: path)
         var ns: UInt32 = 123_456_789
         for p in [
-            "d/file", "d/link", "d/abs", "d/fifo", "d/empty", "d/big-ids", "dev/null", "bin/ping", longName,
-            unicodeName, deepPath, sparseName,
+            "d/file", "d/link", "d/abs", "d/fifo", "d/empty", "d/big-ids", "dev/null", "bin/ping",
+            "beyond-ustar/" + longName, "beyond-ustar/long-link", "beyond-ustar/huge-ids",
+            unicodeName, deepPath, sparseName, fragmentedName, holeName,
         ] {
             try t.setTime(p, FileTime(seconds: 1_700_000_000, nanoseconds: ns))
-            ns += 111_111_111
+            ns = (ns + 111_111_111) % 1_000_000_000
         }
     }
 
@@ -110,7 +124,7 @@ struct GNUTarToStrataTests {
         try #require(source.allocatedBytes < source.size, "the source file should be sparse on this filesystem")
 
         let tar = tmp.at("layer.tar")
-        let exclude = dialect.excludeLongName ? "--exclude=\(Self.longName)" : ""
+        let exclude = dialect.excludeLongName ? "--exclude=./beyond-ustar" : ""
         try await Interop.sh(
             "tar -C \(Interop.q(src)) --numeric-owner \(exclude) "
                 + dialect.flags.map(Interop.q).joined(separator: " ") + " -cf \(Interop.q(tar)) .")
@@ -126,6 +140,7 @@ struct GNUTarToStrataTests {
         try await Interop.apply(layer, onto: applied)
         try await Interop.tarExtract(layer, into: extracted, compression: dialect.compression)
 
+        try TreeBuilder(root: Handle.openDirectory(path: applied)).setTime("d/fifo", FileTime(seconds: 1_700_000_000, nanoseconds: 5))
         try Interop.expectSameTree(
             extracted, applied, TreeComparison(times: dialect.times, xattrs: .all, owners: true), dialect.name)
         // The dialect's features really reached the tree (not two equally empty trees).
@@ -134,7 +149,10 @@ struct GNUTarToStrataTests {
         #expect(try Interop.stat(applied, "dev/null").type == .characterDevice)
         #expect(try Interop.stat(applied, Self.unicodeName).size == 8)
         #expect(try Interop.stat(applied, Self.deepPath).size == 5)
-        if !dialect.excludeLongName { #expect(try Interop.stat(applied, Self.longName).size == 10) }
+        if !dialect.excludeLongName {
+            #expect(try Interop.stat(applied, "beyond-ustar/" + Self.longName).size == 10)
+            #expect(try Interop.stat(applied, "beyond-ustar/huge-ids").uid == 3_000_000)
+        }
         if dialect.times == .nanoseconds {
             #expect(
                 try Interop.stat(applied, "d/file").modificationTime
@@ -146,12 +164,13 @@ struct GNUTarToStrataTests {
             #expect(try Interop.xattrs(applied, "d/file")["user.binary"] == [0xFF, 0x00, 0x80, 0x0A])
         }
 
-        let sparse = try Interop.stat(applied, Self.sparseName)
-        #expect(sparse.size == UInt64(Self.sparseSize))
+        #expect(try Interop.stat(applied, Self.sparseName).size == UInt64(Self.sparseSize))
+        #expect(try Interop.stat(applied, Self.holeName).size == 4 << 20)
         if dialect.sparse {
-            #expect(
-                sparse.allocatedBytes < sparse.size,
-                "\(dialect.name): Strata wrote the sparse file with \(sparse.allocatedBytes) bytes allocated")
+            for name in [Self.sparseName, Self.fragmentedName, Self.holeName] {
+                let m = try Interop.stat(applied, name)
+                #expect(m.allocatedBytes < m.size, "\(dialect.name): Strata wrote \(name) with \(m.allocatedBytes) of \(m.size) bytes allocated")
+            }
         }
     }
 }

@@ -27,7 +27,9 @@ enum PythonTarfileScript {
                 setattr(t, k, v)
             return t
 
-        with tarfile.open(out, "w", format=fmt, encoding="utf-8") as tf:
+        # PAX layers start with a global header, which readers ignore.
+        globals_ = {"comment": "written by python tarfile"} if pax else None
+        with tarfile.open(out, "w", format=fmt, encoding="utf-8", pax_headers=globals_) as tf:
             def add(t, data=None):
                 if data is not None:
                     t.size = len(data)
@@ -49,6 +51,7 @@ enum PythonTarfileScript {
                 if fmt != tarfile.USTAR_FORMAT:
                     add(ti("d/" + "L" * 150, mtime="1700000007.3"), b"long name\n")
                     add(ti("d/long-link", tarfile.SYMTYPE, 0o777, mtime="1700000007.4", linkname="T" * 120))
+                    add(ti("d/huge-ids", mode=0o644, uid=3000000, gid=3000001, mtime="1700000007.5"), b"base-256 or PAX ids\n")
                 deep = "deep/" + "a" * 60
                 add(ti("deep", tarfile.DIRTYPE, 0o755))
                 add(ti(deep, tarfile.DIRTYPE, 0o755))

@@ -42,6 +42,7 @@ struct PythonTarfileToStrataTests {
         }
         if format != "ustar" {
             #expect(try Interop.stat(applied, "d/" + String(repeating: "L", count: 150)).size == 10)
+            #expect(try Interop.stat(applied, "d/huge-ids").uid == 3_000_000)
         }
     }
 

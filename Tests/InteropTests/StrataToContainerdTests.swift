@@ -68,7 +68,7 @@ struct StrataToContainerdTests {
         let changesByStrata = tmp.directory("changes-strata")
         try await Self.containerdUnpack(changes, into: changesByContainerd)
         try await Interop.apply(changes, onto: changesByStrata)
-        try Interop.expectSameTree(changesByContainerd, changesByStrata, withOwners, "changes layer: containerd vs strata apply")
+        try Interop.expectSameTree(changesByContainerd, upper, withOwners, "changes layer: containerd vs strata apply")
         let leftovers = try await Interop.sh("find \(Interop.q(changesByStrata)) -name '.wh.*' | head -5")
         #expect(leftovers.stdout.isEmpty, "whiteout files left by strata apply: \(leftovers.stdout)")
     }

@@ -65,6 +65,6 @@ struct StrataToGNUTarTests {
         let comparison = TreeComparison(
             times: c.allXattrsNanoseconds ? .nanoseconds : .seconds, xattrs: c.allXattrsNanoseconds ? .all : .capability,
             owners: TestEnvironment.isRoot)
-        try Interop.expectSameTree(upper, extracted, comparison, c.testDescription)
+        try Interop.expectSameTree(lower, extracted, comparison, c.testDescription)
     }
 }

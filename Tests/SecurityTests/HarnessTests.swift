@@ -9,7 +9,8 @@ import Testing
         try box.inRoot.file("etc/passwd", "changed inside")  // inside root: not a host change
         try box.expectHostUnchanged()
         for (path, change) in [
-            ("etc/passwd", "content"), ("l1/l2/l3/tmp/keep", "content"), ("perm400", "mode"), ("l1/l2/l3/l4/l5/l6/l7/l8/etc/new", "add"),
+            ("etc/passwd", "content"), ("l1/l2/l3/tmp/keep", "content"), ("perm400", "mode"),
+            ("l1/l2/l3/l4/l5/l6/l7/l8/etc/new", "add"),
         ] {
             withKnownIssue("a \(change) change of \(path) outside root must be reported") {
                 switch change {

@@ -89,7 +89,8 @@ import Testing
             "TwoLinkCycle", [.symlink("a", "b/"), .symlink("b", "/a"), .file("a/x", "x")],
             expect: .all([.fails("a/x"), .passwdIntact()])),
         BreakoutCase(
-            "Chain300", [.dir("end")] + (0..<300).map { Entry.symlink("c\($0)", $0 == 299 ? "end" : "c\($0 + 1)") }
+            "Chain300",
+            [.dir("end")] + (0..<300).map { Entry.symlink("c\($0)", $0 == 299 ? "end" : "c\($0 + 1)") }
                 + [.file("c0/x", "x")],
             expect: .all([.fails("c0/x"), .passwdIntact()])),
         BreakoutCase(

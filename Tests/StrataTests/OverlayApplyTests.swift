@@ -58,6 +58,17 @@ import Testing
         #expect(difference == nil, "seed \(seed): \(difference ?? "")")
     }
 
+    /// The names at the top, in `opq` and in `keep/sub`; every handle is closed on return so the
+    /// overlay can be unmounted.
+    static func listings(_ merged: String) throws -> ([String], [String], [String]) {
+        let m = try Handle.openDirectory(path: merged)
+        let names = try m.entries().map { PathName.display($0.name) }.sorted()
+        let opq = try m.openDirectory(Array("opq".utf8)).entries().map { PathName.display($0.name) }
+        let sub = try m.openDirectory(Array("keep".utf8)).openDirectory(Array("sub".utf8)).entries()
+            .map { PathName.display($0.name) }.sorted()
+        return (names, opq, sub)
+    }
+
     /// Whiteouts become 0/0 character devices, opaque markers the opaque xattr, and a parent the
     /// layer does not carry copies its owner and mode from the lower.
     @Test func whiteoutsOpaqueAndCopiedParents() async throws {
@@ -89,12 +100,7 @@ import Testing
         #expect(try up.stat(Array("keep".utf8)).permissions == 0o750)
         #expect(try up.openDirectory(Array("keep".utf8)).stat(Array("sub".utf8)).permissions == 0o711)
         let merged = try await mountOverlay(t, lowers: [t.at("lower")], upper: upperDir)
-        let m = try Handle.openDirectory(path: merged)
-        let names = try m.entries().map { PathName.display($0.name) }.sorted()
-        let opq = try m.openDirectory(Array("opq".utf8)).entries().map { PathName.display($0.name) }
-        let sub = try m.openDirectory(Array("keep".utf8)).openDirectory(Array("sub".utf8)).entries().map {
-            PathName.display($0.name)
-        }.sorted()
+        let (names, opq, sub) = try Self.listings(merged)
         try await Tool.check("umount", [merged])
         #expect(names == ["keep", "opq"])
         #expect(opq == ["new"])

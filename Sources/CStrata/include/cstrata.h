@@ -34,6 +34,7 @@ extern const int strata_at_empty_path;
 extern const int strata_at_removedir;
 extern const unsigned long long strata_resolve_in_root;
 extern const unsigned long long strata_resolve_no_magiclinks;
+extern const unsigned long long strata_resolve_no_symlinks;
 
 int strata_statx(int dirfd, const char *name, int flags, strata_stat *out);
 int strata_openat(int dirfd, const char *name, int flags, unsigned int mode);

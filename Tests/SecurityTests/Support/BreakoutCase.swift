@@ -112,7 +112,9 @@ extension Sandbox {
             #expect(try sameFile(a, b), "\(a) is not the same file as \(b)", sourceLocation: sourceLocation)
         case .sameEntry(let a, let b):
             let (ea, eb) = (try entry(a), try entry(b))
-            #expect(ea != nil && ea?.inode == eb?.inode && ea?.device == eb?.device, "\(a) and \(b) are not one entry", sourceLocation: sourceLocation)
+            #expect(
+                ea != nil && ea?.inode == eb?.inode && ea?.device == eb?.device, "\(a) and \(b) are not one entry",
+                sourceLocation: sourceLocation)
         case .notSameFile(let a, let b):
             #expect(try metadata(a) != nil, "\(a) is missing", sourceLocation: sourceLocation)
             #expect(try metadata(b) != nil, "\(b) is missing", sourceLocation: sourceLocation)
@@ -124,7 +126,8 @@ extension Sandbox {
         case .type(let p, let t):
             #expect(try entry(p)?.type == t, "type of \(p)", sourceLocation: sourceLocation)
         case .mode(let p, let bits):
-            #expect(try entry(p)?.permissions == bits, "mode of \(p.isEmpty ? "root" : p)", sourceLocation: sourceLocation)
+            #expect(
+                try entry(p)?.permissions == bits, "mode of \(p.isEmpty ? "root" : p)", sourceLocation: sourceLocation)
         case .symlink(let p, let target):
             #expect(try linkTarget(p) == target, "symlink \(p)", sourceLocation: sourceLocation)
         case .fails, .nothing:
