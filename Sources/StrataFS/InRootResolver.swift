@@ -75,7 +75,7 @@ public final class InRootResolver {
             let top = stack[stack.count - 1].handle
             guard let meta = try top.statIfExists(c) else {
                 guard create else { return nil }
-                do { try top.makeDirectory(c, mode: 0o755) } catch where error.errno == .fileExists {
+                do { try top.makeDirectory(c, mode: 0o755) } catch  where error.errno == .fileExists {
                     queue.prepend(c)  // raced with another creator: resolve it again
                     continue
                 }

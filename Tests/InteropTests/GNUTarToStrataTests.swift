@@ -140,7 +140,6 @@ struct GNUTarToStrataTests {
         try await Interop.apply(layer, onto: applied)
         try await Interop.tarExtract(layer, into: extracted, compression: dialect.compression)
 
-        try TreeBuilder(root: Handle.openDirectory(path: applied)).setTime("d/fifo", FileTime(seconds: 1_700_000_000, nanoseconds: 5))
         try Interop.expectSameTree(
             extracted, applied, TreeComparison(times: dialect.times, xattrs: .all, owners: true), dialect.name)
         // The dialect's features really reached the tree (not two equally empty trees).
@@ -169,7 +168,9 @@ struct GNUTarToStrataTests {
         if dialect.sparse {
             for name in [Self.sparseName, Self.fragmentedName, Self.holeName] {
                 let m = try Interop.stat(applied, name)
-                #expect(m.allocatedBytes < m.size, "\(dialect.name): Strata wrote \(name) with \(m.allocatedBytes) of \(m.size) bytes allocated")
+                #expect(
+                    m.allocatedBytes < m.size,
+                    "\(dialect.name): Strata wrote \(name) with \(m.allocatedBytes) of \(m.size) bytes allocated")
             }
         }
     }

@@ -66,7 +66,8 @@ struct PythonTarfileToStrataTests {
         try t.directory("q", mode: 0o711)
         try t.file("q/gone-too", "lower\n")
         try t.file("q/stays", "lower\n")
-        for p in ["gone", "keep", "gonedir/x", "o/old1", "o/.hidden", "o/kept", "p/untouched", "q/gone-too", "q/stays"] {
+        for p in ["gone", "keep", "gonedir/x", "o/old1", "o/.hidden", "o/kept", "p/untouched", "q/gone-too", "q/stays"]
+        {
             try t.setTime(p, FileTime(seconds: 1_600_000_000))
         }
     }
@@ -101,7 +102,8 @@ struct PythonTarfileToStrataTests {
         try Self.buildExpected(expected)
 
         try await Interop.apply(layer, onto: root)
-        try Interop.expectSameTree(expected, root, TreeComparison(times: .nanoseconds, xattrs: .all), "\(format) whiteouts")
+        try Interop.expectSameTree(
+            expected, root, TreeComparison(times: .nanoseconds, xattrs: .all), "\(format) whiteouts")
         let o = try Interop.stat(root, "o")
         #expect(o.permissions == 0o700 && o.uid == 5 && o.gid == 5, "o/ takes the layer's directory header")
         #expect(try Interop.stat(root, "q").permissions == 0o711, "q/ has no header in the layer and keeps its mode")

@@ -41,7 +41,8 @@ struct StrataToGNUTarTests {
         let tmp = TempDirectory("togtar")
         let lower = c.emptyLower ? tmp.directory("lower") : tmp.at("lower")
         let upper = tmp.at("upper")
-        try Interop.generatePair(seed: c.seed, count: 60, mutations: c.emptyLower ? 0 : 40, lower: c.emptyLower ? nil : lower, upper: upper)
+        try Interop.generatePair(
+            seed: c.seed, count: 60, mutations: c.emptyLower ? 0 : 40, lower: c.emptyLower ? nil : lower, upper: upper)
         let layer = tmp.at("layer")
         try await Interop.diff(lower, upper, to: layer, c.options)
 
@@ -60,11 +61,16 @@ struct StrataToGNUTarTests {
         guard c.emptyLower else { return }
         let extracted = tmp.directory("extracted")
         let x = try await Tool.run(
-            "tar", ["-x", "--xattrs", "--xattrs-include=*", "--same-owner", "--numeric-owner", "-p", "-f", tar, "-C", extracted])
+            "tar",
+            [
+                "-x", "--xattrs", "--xattrs-include=*", "--same-owner", "--numeric-owner", "-p", "-f", tar, "-C",
+                extracted,
+            ])
         #expect(x.status == 0 && x.stderr.isEmpty, "tar -x exited \(x.status): \(x.stderr)")
         let comparison = TreeComparison(
-            times: c.allXattrsNanoseconds ? .nanoseconds : .seconds, xattrs: c.allXattrsNanoseconds ? .all : .capability,
+            times: c.allXattrsNanoseconds ? .nanoseconds : .seconds,
+            xattrs: c.allXattrsNanoseconds ? .all : .capability,
             owners: TestEnvironment.isRoot)
-        try Interop.expectSameTree(lower, extracted, comparison, c.testDescription)
+        try Interop.expectSameTree(upper, extracted, comparison, c.testDescription)
     }
 }

@@ -12,13 +12,12 @@ import Testing
             ("etc/passwd", "content"), ("l1/l2/l3/tmp/keep", "content"), ("perm400", "mode"),
             ("l1/l2/l3/l4/l5/l6/l7/l8/etc/new", "add"),
         ] {
-            withKnownIssue("a \(change) change of \(path) outside root must be reported") {
-                switch change {
-                case "mode": try box.host.chmod(path, 0o644)
-                default: try box.host.file(path, "changed")
-                }
-                try box.expectHostUnchanged()
+            let before = try box.hostSnapshot()
+            switch change {
+            case "mode": try box.host.chmod(path, 0o644)
+            default: try box.host.file(path, "changed")
             }
+            #expect(try box.hostSnapshot() != before, "a \(change) change of \(path) outside root must be seen")
             try box.recordHost()
         }
     }
