@@ -25,7 +25,7 @@ public enum ChangeKind: String, Sendable, Hashable {
 /// Events arrive in tar order: a depth-first walk with names sorted bytewise, so a directory comes
 /// before its children and every event can be applied in the order received. A deleted directory
 /// is one delete event; its children are not reported.
-public struct Change {
+public struct Change: Sendable {
     public var kind: ChangeKind
     /// The path from the tree's root, with a leading `/` (`/etc/hosts`).
     public var path: [UInt8]

@@ -1,12 +1,18 @@
 import StrataFS
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
 /// Compares two files' bytes in 1 MiB reads and stops at the first difference.
-public struct ContentComparer {
+public struct ContentComparer: Sendable {
     static let chunk = 1 << 20
+    private static let compared = Atomic<Int>(0)
+
+    /// Bytes of file content read by every comparison in this process, both sides counted:
+    /// shows that a diff of nanosecond-time trees reads no content at all.
+    public static var bytesCompared: Int { compared.load(ordering: .relaxed) }
 
     public init() {}
 
@@ -24,6 +30,7 @@ public struct ContentComparer {
         while true {
             let ra = try a.readFully(into: bufA)
             let rb = try b.readFully(into: bufB)
+            Self.compared.wrappingAdd(ra + rb, ordering: .relaxed)
             if ra != rb { return false }
             if ra == 0 { return true }
             if memcmp(bufA.baseAddress!, bufB.baseAddress!, ra) != 0 { return false }

@@ -7,7 +7,7 @@ import StrataFS
 /// Other entries must match in size and whole seconds of mtime; when both mtimes have zero
 /// nanoseconds (tar truncated them, so they prove nothing) symlink targets or file contents are
 /// compared; otherwise the nanoseconds must match. Contents are read only in that ambiguous case.
-struct SameFileRule {
+struct SameFileRule: Sendable {
     var policy: XattrPolicy
     var comparer = ContentComparer()
 

@@ -9,8 +9,8 @@ import SystemPackage
 ///
 /// Directory handles are the anchor of all filesystem work: every entry is reached with an
 /// `*at` call relative to its parent's handle, never by joining strings and following them.
-/// `displayPath` is only for messages.
-public final class Handle {
+/// `displayPath` is only for messages. A handle is immutable, so threads may share it.
+public final class Handle: @unchecked Sendable {
     public let fd: Int32
     public let displayPath: String
 

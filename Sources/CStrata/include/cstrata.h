@@ -63,7 +63,8 @@ int strata_close(int fd);
 int strata_fsync(int fd);
 
 // Extended attributes of the entry `name` inside the directory `dirfd`, never following `name`
-// itself when it is a symlink. Reached through /proc/self/fd so no path is joined by string.
+// itself when it is a symlink: `getxattrat` where the kernel has it (Linux 6.13), otherwise through
+// /proc/self/fd, so that no path is ever joined by string.
 long strata_getxattrat(int dirfd, const char *name, const char *key, void *buf, size_t size);
 long strata_listxattrat(int dirfd, const char *name, char *buf, size_t size);
 int strata_setxattrat(int dirfd, const char *name, const char *key, const void *value, size_t size, int flags);
