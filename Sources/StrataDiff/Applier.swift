@@ -43,21 +43,22 @@ public struct Applier {
     }
 
     public func apply(_ layer: ByteSource, to root: Handle) throws -> ApplyResult {
-        let blob = DigestingSource(layer)
+        let blob = DigestingSource(layer)  // read on the prefetching thread, final once the reader ends
         let peek = PeekingSource(blob)
         let head = try peek.peek(10)
         let compression = Compression.detect(head)
         if compression == .none, let name = Compression.unsupportedFormat(head) {
             throw ApplyError.unsupportedCompression(name)
         }
-        let plain = DigestingSource(try compression.decompressor(reading: peek))
-        let reader = TarReader(plain)
+        // Uncompressed, the blob is the tar stream: one digest serves as both.
+        let plain = compression == .none ? nil : DigestingSource(try compression.decompressor(reading: peek))
+        let reader = TarReader(PrefetchingSource(plain ?? peek))
         let unpacker = Unpacker(root: root, options: options)
         let entries = try unpacker.apply(reader)
         try reader.drain()
         let result = ApplyResult(
-            diffID: plain.digest, uncompressedSize: plain.count, digest: blob.digest, size: blob.count,
-            compression: compression, entries: entries)
+            diffID: plain?.digest ?? blob.digest, uncompressedSize: plain?.count ?? blob.count, digest: blob.digest,
+            size: blob.count, compression: compression, entries: entries)
         if let expectedDiffID, expectedDiffID != result.diffID {
             throw ApplyError.diffIDMismatch(expected: expectedDiffID, actual: result.diffID)
         }

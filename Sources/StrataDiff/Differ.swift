@@ -24,8 +24,11 @@ public struct Differ {
     public func write(lower: Handle?, upper: Handle, to sink: ByteSink) throws -> Descriptor {
         let blob = DigestingSink(sink)
         let compressor = try options.compression.compressor(level: options.level, into: blob)
-        let diffID = DigestingSink(compressor)
-        let tar = TarWriter(diffID)
+        // Compression and the blob digest run on a second thread. Uncompressed, the blob is the tar
+        // stream, so one digest serves as both.
+        let background = BackgroundSink(compressor)
+        let diffID = options.compression == .none ? nil : DigestingSink(background)
+        let tar = TarWriter(diffID ?? background)
         var writer = LayerWriter(
             tar: tar, upperRoot: upper,
             options: LayerWriterOptions(
@@ -36,7 +39,7 @@ public struct Differ {
         try writer.finish()
         return Descriptor(
             mediaType: MediaType.layer(options.compression), digest: blob.digest, size: blob.count,
-            annotations: [Annotations.uncompressed: diffID.digest.description])
+            annotations: [Annotations.uncompressed: (diffID ?? blob).digest.description])
     }
 
     /// Writes the layer for the directories at `lower` and `upper` to the file `output`.

@@ -20,12 +20,18 @@ public final class Unpacker {
     var createdEntries: Set<CreatedKey> = []
     private var directoryTimes: [(components: [[UInt8]], access: FileTime, modification: FileTime)] = []
     var lowerResolvers: [InRootResolver] = []
+    private var identities: [ObjectIdentifier: (handle: Handle, device: UInt64, inode: UInt64)] = [:]
     public private(set) var entryCount = 0
 
     struct CreatedKey: Hashable {
         var device: UInt64
         var inode: UInt64
         var name: [UInt8]
+
+        func hash(into h: inout Hasher) {
+            h.combine(inode)
+            name.withUnsafeBytes { h.combine(bytes: $0) }
+        }
     }
 
     public init(root: Handle, options: UnpackOptions) {
@@ -89,26 +95,37 @@ public final class Unpacker {
             throw UnpackError(entry: h.nameString, reason: "unsupported tar entry type \(h.typeflag)")
         }
         let isDir = kind == .directory
-        if let existing = try parent.statIfExists(base), !(existing.type == .directory && isDir) {
-            try parent.removeAll(base)
-            if existing.type == .directory || existing.type == .symlink { resolver.invalidate() }
-        }
         var file: Handle?
+        do {
+            file = try create(h, kind, parent, base, reader)
+        } catch let e as FSError where e.errno == .fileExists {
+            let existing = try parent.stat(base)
+            if existing.type == .directory && isDir {
+                try mergeDirectory(h, parent, base)
+            } else {
+                try parent.removeAll(base)
+                if existing.type == .directory || existing.type == .symlink { resolver.invalidate() }
+                file = try create(h, kind, parent, base, reader)
+            }
+        }
+        if let file { try writeContent(file, h, reader) }
+        try setMetadata(h, kind, parent, base, file)
+        let (device, inode) = try identity(of: parent)
+        createdEntries.insert(CreatedKey(device: device, inode: inode, name: base))
+        if isDir {
+            directoryTimes.append((comps, accessTime(h), Self.bounded(h.modificationTime)))
+        }
+    }
+
+    /// Creates the entry exclusively; `EEXIST` tells the caller an entry is in the way.
+    private func create(_ h: TarHeader, _ kind: TarHeader.Kind, _ parent: Handle, _ base: [UInt8], _ reader: TarReader)
+        throws -> Handle?
+    {
         switch kind {
         case .directory:
-            if try parent.statIfExists(base) == nil {
-                try parent.makeDirectory(base, mode: UInt32(h.mode))
-            } else if options.xattrs == .all {
-                let keep = Set(h.xattrs.map(\.name))
-                for key in try parent.xattrNames(base)
-                where !keep.contains(key) && XattrPolicy.all.includes(key) && !key.hasPrefix("trusted.") {
-                    try parent.removeXattr(base, key: key)
-                }
-            }
+            try parent.makeDirectory(base, mode: UInt32(h.mode & 0o7777))
         case .regular, .contiguous:
-            let f = try parent.open(base, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600)
-            try writeContent(f, h, reader)
-            file = f
+            return try parent.open(base, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600)
         case .symlink:
             try parent.makeSymlink(base, target: h.linkname)
             resolver.invalidate()
@@ -135,12 +152,28 @@ public final class Unpacker {
             throw UnpackError(
                 entry: h.nameString, reason: "unsupported tar entry type \(Character(UnicodeScalar(h.typeflag)))")
         }
-        try setMetadata(h, kind, parent, base, file)
-        let pid = try parent.stat()
-        createdEntries.insert(CreatedKey(device: pid.device, inode: pid.inode, name: base))
-        if isDir {
-            directoryTimes.append((comps, accessTime(h), Self.bounded(h.modificationTime)))
+        return nil
+    }
+
+    /// A directory entry over an existing directory: metadata merges; with `--xattrs all` the
+    /// header's xattrs replace the old ones.
+    private func mergeDirectory(_ h: TarHeader, _ parent: Handle, _ base: [UInt8]) throws {
+        guard options.xattrs == .all else { return }
+        let keep = Set(h.xattrs.map(\.name))
+        for key in try parent.xattrNames(base)
+        where !keep.contains(key) && XattrPolicy.all.includes(key) && !key.hasPrefix("trusted.") {
+            try parent.removeXattr(base, key: key)
         }
+    }
+
+    /// The device and inode of a directory handle, asked of the kernel once per handle.
+    private func identity(of dir: Handle) throws -> (UInt64, UInt64) {
+        let key = ObjectIdentifier(dir)
+        if let known = identities[key] { return (known.device, known.inode) }
+        let meta = try dir.stat()
+        if identities.count > 4096 { identities.removeAll(keepingCapacity: true) }
+        identities[key] = (dir, meta.device, meta.inode)  // holding the handle keeps its identifier unique
+        return (meta.device, meta.inode)
     }
 
     private func id(_ v: Int64) throws -> UInt32 {
@@ -182,18 +215,21 @@ public final class Unpacker {
                 throw failure
             }
         }
-        if kind != .symlink {
-            let meta = try parent.stat(base)
-            if meta.type != .symlink {
-                if let file {
-                    try file.changeMode(UInt32(h.mode & 0o7777))
-                } else {
-                    try parent.changeMode(base, UInt32(h.mode & 0o7777))
-                }
-            }
+        let mode = UInt32(h.mode & 0o7777)
+        if let file {
+            try file.changeMode(mode)
+        } else if kind == .hardLink {
+            // A hardlink may name a symlink; chmod would follow it.
+            if try parent.stat(base).type != .symlink { try parent.changeMode(base, mode) }
+        } else if kind != .symlink {
+            try parent.changeMode(base, mode)
         }
         if kind != .directory {
-            try parent.setTimes(base, access: accessTime(h), modification: Self.bounded(h.modificationTime))
+            if let file {
+                try file.setTimes(access: accessTime(h), modification: Self.bounded(h.modificationTime))
+            } else {
+                try parent.setTimes(base, access: accessTime(h), modification: Self.bounded(h.modificationTime))
+            }
         }
     }
 
