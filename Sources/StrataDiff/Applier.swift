@@ -36,6 +36,9 @@ public enum ApplyError: Error, CustomStringConvertible {
 public struct Applier {
     public var options: UnpackOptions
     public var expectedDiffID: Digest?
+    /// Read, decompress, digest and parse the whole layer, but write nothing: checks a layer
+    /// (and measures decompression) without touching a root.
+    public var dryRun = false
 
     public init(options: UnpackOptions = UnpackOptions(), expectedDiffID: Digest? = nil) {
         self.options = options
@@ -44,7 +47,9 @@ public struct Applier {
 
     public func apply(_ layer: ByteSource, to root: Handle) throws -> ApplyResult {
         let blob = DigestingSource(layer)  // read on the prefetching thread, final once the reader ends
-        let peek = PeekingSource(blob)
+        // Reading and the blob digest, decompressing and the diffID, and unpacking run on three
+        // threads, so a compressed layer costs little more than an uncompressed one.
+        let peek = PeekingSource(PrefetchingSource(blob))
         let head = try peek.peek(10)
         let compression = Compression.detect(head)
         if compression == .none, let name = Compression.unsupportedFormat(head) {
@@ -53,8 +58,12 @@ public struct Applier {
         // Uncompressed, the blob is the tar stream: one digest serves as both.
         let plain = compression == .none ? nil : DigestingSource(try compression.decompressor(reading: peek))
         let reader = TarReader(PrefetchingSource(plain ?? peek))
-        let unpacker = Unpacker(root: root, options: options)
-        let entries = try unpacker.apply(reader)
+        var entries = 0
+        if dryRun {
+            while try reader.next() != nil { entries += 1 }
+        } else {
+            entries = try Unpacker(root: root, options: options).apply(reader)
+        }
         try reader.drain()
         let result = ApplyResult(
             diffID: plain?.digest ?? blob.digest, uncompressedSize: plain?.count ?? blob.count, digest: blob.digest,

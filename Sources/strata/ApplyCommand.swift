@@ -21,6 +21,8 @@ struct ApplyCommand: ParsableCommand {
             "capability (as containerd) or all: the layer carries every xattr, so merged directories lose those it omits."
     )
     var xattrs: XattrPolicy = .capability
+    @Flag(help: "Read and check the whole layer (digests, tar structure) but write nothing to ROOT.")
+    var dryRun = false
     @Flag(help: "Print {\"diffID\": ...} as JSON.") var json = false
 
     func run() throws {
@@ -41,7 +43,9 @@ struct ApplyCommand: ParsableCommand {
         options.onWarning = { Output.warning($0) }
         let progress = ProgressLine("apply")
         options.onEntry = { progress.update(LayerProgress(entries: $0, bytes: 0)) }
-        let result = try Applier(options: options, expectedDiffID: expected).apply(layer: layer, root: root)
+        var applier = Applier(options: options, expectedDiffID: expected)
+        applier.dryRun = dryRun
+        let result = try applier.apply(layer: layer, root: root)
         progress.finish(LayerProgress(entries: result.entries, bytes: result.uncompressedSize))
         if json {
             try Output.json(["diffID": result.diffID.description])

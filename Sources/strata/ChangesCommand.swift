@@ -10,12 +10,16 @@ struct ChangesCommand: ParsableCommand {
     @Argument(help: "The upper (newer) directory tree.") var upper: String
     @Option(help: "Xattrs to compare: capability (as containerd) or all.") var xattrs: XattrPolicy = .capability
     @Flag(help: "One JSON object per line, with the entry's metadata.") var json = false
+    @Flag(help: "Print the number of events and the file content bytes read on stderr.") var stats = false
 
     func run() throws {
         var printer = ChangePrinter(json: json)
         try TreeComparer(xattrPolicy: xattrs).compare(
             lower: Handle.openDirectory(path: lower), upper: Handle.openDirectory(path: upper), into: &printer)
         try printer.flush()
+        if stats {
+            Output.note("events: \(printer.events), content bytes compared: \(ContentComparer.bytesCompared)")
+        }
     }
 }
 
@@ -23,6 +27,7 @@ struct ChangesCommand: ParsableCommand {
 struct ChangePrinter: ChangeSink {
     let json: Bool
     var buffer: [UInt8] = []
+    var events = 0
 
     struct Event: Encodable {
         var kind: String
@@ -38,6 +43,7 @@ struct ChangePrinter: ChangeSink {
 
     mutating func handle(_ c: Change) throws -> WalkDecision {
         guard c.kind != .unmodified else { return .proceed }
+        events += 1
         if json {
             let m = c.metadata
             let ns = String(m.modificationTime.nanoseconds)

@@ -7,6 +7,10 @@ enum Output {
         FileHandle.standardError.write(Data("strata: error: \(message)\n".utf8))
     }
 
+    static func note(_ message: String) {
+        FileHandle.standardError.write(Data("strata: \(message)\n".utf8))
+    }
+
     static func warning(_ message: String) {
         FileHandle.standardError.write(Data("strata: warning: \(message)\n".utf8))
     }
