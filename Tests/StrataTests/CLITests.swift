@@ -82,3 +82,27 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: "/tmp/strata-never"))
     }
 }
+
+/// Options that exist for checking and measuring: `changes --stats`, `apply --dry-run`.
+@Suite struct CLIMeasureTests {
+    @Test func statsShowNoContentReadForNanosecondTrees() async throws {
+        let t = try pair("stats", base: { b in try b.file("f", "same") }, change: { b in try b.file("g", "new") })
+        for side in ["lower", "upper"] {
+            try TreeBuilder(root: t.handle(side)).setTime("f", FileTime(seconds: 1_600_000_000, nanoseconds: 5))
+        }
+        let r = try await Tool.strata(["changes", "--stats", t.at("lower"), t.at("upper")])
+        #expect(r.stdout == "A /g\n")
+        #expect(r.stderr.contains("events: 1, content bytes compared: 0"))
+    }
+
+    @Test func dryRunChecksWithoutWriting() async throws {
+        let t = try pair("dryrun", base: { _ in }, change: { b in try b.file("new", "n") })
+        let diff = try await Tool.strata(["diff", t.at("lower"), t.at("upper"), "-o", t.at("layer")])
+        #expect(diff.succeeded)
+        let empty = t.directory("empty")
+        let r = try await Tool.strata(["apply", "--dry-run", t.at("layer"), empty])
+        #expect(r.succeeded, "\(r.stderr)")
+        #expect(r.stdout.hasPrefix("sha256:"))
+        #expect(try Handle.openDirectory(path: empty).entries().isEmpty)
+    }
+}
