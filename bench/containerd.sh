@@ -27,7 +27,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.internal.v1.opt"
 CONF
     setsid containerd --config "$CTRD_DIR/config.toml" >"$CTRD_DIR/containerd.log" 2>&1 </dev/null &
     CTRD_PID=$!
-    trap ctrd_stop EXIT
+    trap 'ctrd_stop; umount "$TMPFS" 2>/dev/null || true' EXIT
     for _ in $(seq 1 200); do
         ctr --address "$CTRD_DIR/c.sock" version >/dev/null 2>&1 && return 0
         sleep 0.1

@@ -119,6 +119,7 @@ say "apply into tmpfs"
 TMPFS=$WORK/tmpfs
 mkdir -p "$TMPFS"
 mountpoint -q "$TMPFS" || mount -t tmpfs -o size=75% strata-bench "$TMPFS"
+trap 'umount "$TMPFS" 2>/dev/null || true' EXIT
 BEFORE="rm -rf '$TMPFS/t'; mkdir '$TMPFS/t'"
 median apply_tar "$S" apply "$WORK/base.tar" "$TMPFS/t"
 median tar_x tar -xf "$WORK/base.tar" -C "$TMPFS/t"
@@ -192,3 +193,4 @@ echo "| gzip decompression alone vs \`gzip -d\` | ${T[inflate_strata]} s | gzip 
 ((CONTAINERD)) && echo "| apply gzip layer into tmpfs vs containerd's unpack (`ctr snapshots unpack`) | ${T[apply_gz]} s | ctr ${T[ctr_unpack]} s | $(ratio "${T[ctr_unpack]}" "${T[apply_gz]}") |"
 echo
 echo "log: $LOG"
+umount "$TMPFS" 2>/dev/null || true
