@@ -190,7 +190,7 @@ echo "| whole tree to zstd layer (level 3, 2 workers) | ${T[zstd_strata]} s, $(m
 echo "| apply uncompressed layer into tmpfs vs \`tar -xf\` | ${T[apply_tar]} s | tar ${T[tar_x]} s | $(ratio "${T[tar_x]}" "${T[apply_tar]}") |"
 echo "| apply gzip layer into tmpfs vs \`tar -xzf\` | ${T[apply_gz]} s | tar ${T[tar_xz]} s | $(ratio "${T[tar_xz]}" "${T[apply_gz]}") |"
 echo "| gzip decompression alone vs \`gzip -d\` | ${T[inflate_strata]} s | gzip ${T[gunzip]} s | $(ratio "${T[gunzip]}" "${T[inflate_strata]}") |"
-((CONTAINERD)) && echo "| apply gzip layer into tmpfs vs containerd's unpack (`ctr snapshots unpack`) | ${T[apply_gz]} s | ctr ${T[ctr_unpack]} s | $(ratio "${T[ctr_unpack]}" "${T[apply_gz]}") |"
+((CONTAINERD)) && echo "| apply gzip layer into tmpfs vs containerd's unpack (\`ctr snapshots unpack\`) | ${T[apply_gz]} s | ctr ${T[ctr_unpack]} s | $(ratio "${T[ctr_unpack]}" "${T[apply_gz]}") |"
 echo
 echo "log: $LOG"
 umount "$TMPFS" 2>/dev/null || true

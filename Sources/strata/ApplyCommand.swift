@@ -42,7 +42,7 @@ struct ApplyCommand: ParsableCommand {
         options.xattrs = xattrs
         options.onWarning = { Output.warning($0) }
         let progress = ProgressLine("apply")
-        options.onEntry = { progress.update(LayerProgress(entries: $0, bytes: 0)) }
+        options.onEntry = { progress.update(LayerProgress(entries: $0, bytes: $1)) }
         var applier = Applier(options: options, expectedDiffID: expected)
         applier.dryRun = dryRun
         let result = try applier.apply(layer: layer, root: root)

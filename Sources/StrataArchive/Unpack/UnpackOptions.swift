@@ -14,8 +14,8 @@ public struct UnpackOptions {
     public var xattrs: XattrPolicy = .capability
     /// Receives warnings for things skipped on purpose (for example `trusted.*` xattrs).
     public var onWarning: ((String) -> Void)?
-    /// Called after each entry with the entry count.
-    public var onEntry: ((Int) -> Void)?
+    /// Called after each entry with the entry count and the tar bytes read so far.
+    public var onEntry: ((Int, Int64) -> Void)?
 
     public init(sameOwner: Bool? = nil, overlayLowers: [Handle]? = nil) {
         self.sameOwner = sameOwner ?? (Identity.effectiveUID == 0)

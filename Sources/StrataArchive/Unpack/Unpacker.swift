@@ -58,7 +58,7 @@ public final class Unpacker {
                 throw UnpackError(entry: h.nameString, reason: "\(error)")
             }
             entryCount += 1
-            options.onEntry?(entryCount)
+            options.onEntry?(entryCount, reader.offset)
         }
         for d in directoryTimes {
             guard let base = d.components.last,
