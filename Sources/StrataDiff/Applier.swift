@@ -47,8 +47,8 @@ public struct Applier {
 
     public func apply(_ layer: ByteSource, to root: Handle) throws -> ApplyResult {
         let blob = DigestingSource(layer)  // read on the prefetching thread, final once the reader ends
-        // Reading and the blob digest, decompressing and the diffID, and unpacking run on three
-        // threads, so a compressed layer costs little more than an uncompressed one.
+        // Reading and the blob digest, decompressing, the diffID, and unpacking each run on their
+        // own thread, so a compressed layer costs little more than an uncompressed one.
         let peek = PeekingSource(PrefetchingSource(blob))
         let head = try peek.peek(10)
         let compression = Compression.detect(head)
@@ -56,7 +56,9 @@ public struct Applier {
             throw ApplyError.unsupportedCompression(name)
         }
         // Uncompressed, the blob is the tar stream: one digest serves as both.
-        let plain = compression == .none ? nil : DigestingSource(try compression.decompressor(reading: peek))
+        let plain =
+            compression == .none
+            ? nil : DigestingSource(PrefetchingSource(try compression.decompressor(reading: peek)))
         let reader = TarReader(PrefetchingSource(plain ?? peek))
         var entries = 0
         if dryRun {
