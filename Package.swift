@@ -77,7 +77,7 @@ let package = Package(
         .target(
             name: "StrataTestSupport",
             dependencies: [
-                "StrataFS", "StrataDiff",
+                "StrataFS", "StrataArchive", "StrataCompression", "StrataDiff",
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ],
             path: "Tests/StrataTestSupport",

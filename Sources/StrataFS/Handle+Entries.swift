@@ -10,6 +10,12 @@ public struct DirectoryEntry: Sendable, Hashable {
 }
 
 extension Handle {
+    /// Every name in this directory except `.` and `..`, sorted bytewise: the order of a tar
+    /// walk, and of containerd's.
+    public func sortedNames() throws(FSError) -> [[UInt8]] {
+        try entries().map(\.name).sorted { $0.lexicographicallyPrecedes($1) }
+    }
+
     /// Every name in this directory except `.` and `..`, in the order the filesystem gives.
     ///
     /// Reads with `getdents64` in 64 KiB batches; names are raw bytes, never decoded.

@@ -90,6 +90,18 @@ public struct TreeBuilder {
         try d.setTimes(n, access: t, modification: t)
     }
 
+    /// Gives every entry below the root (not the root itself) the time `t`, so that two trees
+    /// built alike match exactly.
+    public func setAllTimes(_ t: FileTime) throws {
+        func walk(_ dir: Handle) throws {
+            for e in try dir.entries() {
+                if try dir.stat(e.name).type == .directory { try walk(dir.openDirectory(e.name)) }
+                try dir.setTimes(e.name, access: t, modification: t)
+            }
+        }
+        try walk(root)
+    }
+
     public func setXattr(_ path: String, _ key: String, _ value: [UInt8]) throws {
         let (d, n) = try locate(path)
         try d.setXattr(n, key: key, value: value)

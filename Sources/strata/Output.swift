@@ -16,10 +16,7 @@ enum Output {
     }
 
     static func json<T: Encodable>(_ value: T) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = try encoder.encode(value)
-        print(String(decoding: data, as: UTF8.self))
+        StandardOutput.write(try JSONLine.encode(value))
     }
 
     static func descriptor(_ d: Descriptor, json: Bool) throws {

@@ -1,3 +1,4 @@
+import StrataArchive
 import StrataCompression
 import StrataFS
 
@@ -18,14 +19,7 @@ public struct DirectorySnapshot: Equatable, Sendable {
                     "\(m.type) \(String(m.permissions, radix: 8)) \(m.uid):\(m.gid) \(m.size) \(m.modificationTime)"
                 switch m.type {
                 case .regular:
-                    let f = try dir.open(e.name, flags: 0)
-                    var bytes: [UInt8] = []
-                    var buf = [UInt8](repeating: 0, count: 65536)
-                    while true {
-                        let n = try buf.withUnsafeMutableBytes { try f.read(into: $0) }
-                        if n == 0 { break }
-                        bytes.append(contentsOf: buf[..<n])
-                    }
+                    let bytes = try HandleSource(dir.open(e.name, flags: 0)).readToEnd()
                     desc += " " + Digest.sha256(bytes).description
                 case .symlink:
                     desc += " -> " + PathName.display(try dir.readLink(e.name))

@@ -13,14 +13,7 @@ import Testing
 
     func decompress(_ bytes: [UInt8]) throws -> [UInt8] {
         let peek = PeekingSource(MemorySource(bytes))
-        let source = try Compression.detect(peek.peek(10)).decompressor(reading: peek)
-        var out: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 100_000)
-        while true {
-            let n = try buf.withUnsafeMutableBytes { try source.read(into: $0) }
-            if n == 0 { return out }
-            out.append(contentsOf: buf[..<n])
-        }
+        return try Compression.detect(peek.peek(10)).decompressor(reading: peek).readToEnd(chunk: 100_000)
     }
 
     static let levels: [(Compression, Int?)] = [

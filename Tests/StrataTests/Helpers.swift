@@ -55,14 +55,6 @@ func layer(_ t: TempDirectory, options: DiffOptions = DiffOptions(compression: .
 /// A fixed time for trees that must match across builds.
 let fixedTime = FileTime(seconds: 1_600_000_000, nanoseconds: 0)
 
-/// Gives every entry below `dir` the fixed time, so both sides of a pair match exactly.
-func stamp(_ dir: Handle) throws {
-    for e in try dir.entries() {
-        if try dir.stat(e.name).type == .directory { try stamp(dir.openDirectory(e.name)) }
-        try dir.setTimes(e.name, access: fixedTime, modification: fixedTime)
-    }
-}
-
 /// Builds the same tree into `lower` and `upper`, then lets `change` edit `upper`.
 func pair(_ label: String, base: (TreeBuilder) throws -> Void, change: (TreeBuilder) throws -> Void) throws
     -> TempDirectory
@@ -71,7 +63,7 @@ func pair(_ label: String, base: (TreeBuilder) throws -> Void, change: (TreeBuil
     for side in ["lower", "upper"] {
         let b = try TreeBuilder(creating: t.at(side))
         try base(b)
-        try stamp(b.root)
+        try b.setAllTimes(fixedTime)
     }
     try change(TreeBuilder(root: t.handle("upper")))
     return t

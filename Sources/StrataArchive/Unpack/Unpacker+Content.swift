@@ -5,13 +5,8 @@ extension Unpacker {
     /// holes, and the file is sized to its real length.
     func writeContent(_ f: Handle, _ h: TarHeader, _ reader: TarReader) throws {
         guard let map = h.sparseMap else {
-            var written: Int64 = 0
             while reader.remainingData > 0 {
-                let n = try reader.withNextData(max: 1 << 20) { chunk in
-                    try f.write(chunk)
-                    return chunk.count
-                }
-                written += Int64(n)
+                try reader.withNextData(max: 1 << 20) { try f.write($0) }
             }
             return
         }

@@ -55,10 +55,6 @@ struct DirectoryDiffer: Sendable {
         return try addAll(upper, job.prefix)
     }
 
-    static func sortedNames(_ dir: Handle) throws -> [[UInt8]] {
-        try dir.entries().map(\.name).sorted { $0.lexicographicallyPrecedes($1) }
-    }
-
     func child(_ prefix: [UInt8], _ name: [UInt8]) -> [UInt8] {
         var p = prefix
         p.append(PathName.slash)
@@ -80,7 +76,7 @@ struct DirectoryDiffer: Sendable {
 
     func addAll(_ upper: Handle, _ prefix: [UInt8]) throws -> [DirectoryJob.Item] {
         var items: [DirectoryJob.Item] = []
-        for name in try Self.sortedNames(upper) {
+        for name in try upper.sortedNames() {
             let meta = try upper.stat(name)
             let path = child(prefix, name)
             items.append(try change(.add, upper, name, meta, path, nil))
@@ -93,8 +89,8 @@ struct DirectoryDiffer: Sendable {
     }
 
     func merge(_ lower: Handle, _ upper: Handle, _ prefix: [UInt8]) throws -> [DirectoryJob.Item] {
-        let lowerNames = try Self.sortedNames(lower)
-        let upperNames = try Self.sortedNames(upper)
+        let lowerNames = try lower.sortedNames()
+        let upperNames = try upper.sortedNames()
         var items: [DirectoryJob.Item] = []
         var i = 0
         var j = 0

@@ -73,14 +73,9 @@ final class WalkScheduler: @unchecked Sendable {
     private func consume(_ job: DirectoryJob, _ sink: inout some ChangeSink) throws -> Bool {
         condition.lock()
         while job.state != .done {
-            if job.state == .pending, let index = stack.lastIndex(where: { $0 === job }) {
-                stack.remove(at: index)
-                job.state = .running
-                condition.unlock()
-                execute(job)
-                condition.lock()
-            } else if job.state == .pending {
-                // Not queued yet (the root): run it here.
+            if job.state == .pending {
+                // No worker has started it (the root is never queued): run it here.
+                if let index = stack.lastIndex(where: { $0 === job }) { stack.remove(at: index) }
                 job.state = .running
                 condition.unlock()
                 execute(job)

@@ -27,7 +27,7 @@ public enum SampleTrees {
         try t.directory("home", mode: 0o755)
         try t.directory("home/user", mode: 0o700)
         try t.file("home/user/.profile", "export PATH=/usr/bin\n")
-        try stampTimes(t)
+        try t.setAllTimes(baseTime)
     }
 
     /// Writes the upper tree (lower plus changes) into the directory at `path`.
@@ -55,15 +55,4 @@ public enum SampleTrees {
         }
     }
 
-    /// Gives every entry but the root the same fixed time, so two builds are identical.
-    static func stampTimes(_ t: TreeBuilder) throws {
-        func walk(_ dir: Handle) throws {
-            for e in try dir.entries() {
-                let m = try dir.stat(e.name)
-                if m.type == .directory { try walk(dir.openDirectory(e.name)) }
-                try dir.setTimes(e.name, access: baseTime, modification: baseTime)
-            }
-        }
-        try walk(t.root)
-    }
 }

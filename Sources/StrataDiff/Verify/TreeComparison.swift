@@ -34,8 +34,8 @@ public struct TreeComparison {
     }
 
     private func compare(_ a: Handle, _ b: Handle, prefix: [UInt8], _ s: inout GroupState) throws -> String? {
-        let an = try a.entries().map(\.name).sorted { $0.lexicographicallyPrecedes($1) }
-        let bn = try b.entries().map(\.name).sorted { $0.lexicographicallyPrecedes($1) }
+        let an = try a.sortedNames()
+        let bn = try b.sortedNames()
         if an != bn {
             let onlyA = Set(an).subtracting(bn).map(PathName.display).sorted()
             let onlyB = Set(bn).subtracting(an).map(PathName.display).sorted()
