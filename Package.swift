@@ -50,6 +50,7 @@ let package = Package(
             dependencies: [
                 "CISAL", "CZstd",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "DequeModule", package: "swift-collections"),
             ],
             swiftSettings: strictSwift),
         .target(

@@ -1,3 +1,4 @@
+import DequeModule
 import Foundation
 
 /// Moves a non-Sendable stage to the one background thread that uses it from then on.
@@ -6,10 +7,10 @@ private final class Confined<T>: @unchecked Sendable {
     init(_ value: T) { self.value = value }
 }
 
-/// A bounded queue of byte chunks between two threads.
-private final class ChunkQueue: @unchecked Sendable {
+/// A bounded queue of chunks between two threads.
+private final class ChunkQueue<Element>: @unchecked Sendable {
     let condition = NSCondition()
-    var chunks: [[UInt8]] = []
+    var chunks: Deque<Element> = []
     var ended = false
     var cancelled = false
     var failure: Error?
@@ -20,7 +21,7 @@ private final class ChunkQueue: @unchecked Sendable {
     init(depth: Int) { self.depth = depth }
 
     /// Blocks while full; false once the other side has gone.
-    func push(_ chunk: [UInt8]) -> Bool {
+    func push(_ chunk: Element) -> Bool {
         condition.lock()
         defer { condition.unlock() }
         while chunks.count >= depth && !cancelled { condition.wait() }
@@ -28,6 +29,19 @@ private final class ChunkQueue: @unchecked Sendable {
         chunks.append(chunk)
         condition.broadcast()
         return true
+    }
+
+    /// The next element, waiting for one; nil at the end, throwing the producer's error.
+    func pop() throws -> Element? {
+        condition.lock()
+        defer { condition.unlock() }
+        while chunks.isEmpty && !ended { condition.wait() }
+        guard let chunk = chunks.popFirst() else {
+            if let failure { throw failure }
+            return nil
+        }
+        condition.broadcast()
+        return chunk
     }
 
     func finish(_ error: Error?) {
@@ -49,34 +63,32 @@ private final class ChunkQueue: @unchecked Sendable {
 /// Reads its upstream (for example file → digest → decompressor → digest) on a background thread,
 /// up to `depth` chunks ahead, so that decompressing and digesting overlap with the consumer's
 /// work. Everything upstream runs on that thread only; it has read to the end of the stream
-/// before this source returns 0, so digests upstream are final by then.
-public final class PrefetchingSource: ByteSource {
-    private let queue: ChunkQueue
-    private var current: [UInt8] = []
+/// before this source ends, so digests upstream are final by then. Chunks are handed over, not
+/// copied: `nextChunk` gives the consumer the very memory the upstream filled.
+public final class PrefetchingSource: ChunkSource {
+    private let queue: ChunkQueue<Chunk>
+    private var current: Chunk?
     private var offset = 0
     private var done = false
 
     public init(_ upstream: ByteSource, chunkSize: Int = 1 << 20, depth: Int = 4) {
-        let queue = ChunkQueue(depth: depth)
+        let queue = ChunkQueue<Chunk>(depth: depth)
         self.queue = queue
         let source = Confined(upstream)
         let thread = Thread {
             do {
-                while true {
-                    // A fresh chunk each time: it is handed over, not copied.
-                    var chunk = [UInt8](repeating: 0, count: chunkSize)
-                    var filled = 0
-                    while filled < chunkSize {
-                        let n = try chunk.withUnsafeMutableBytes {
-                            try source.value.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[filled...]))
-                        }
-                        if n == 0 { break }
-                        filled += n
+                if let chunks = source.value as? ChunkSource {
+                    while let chunk = try chunks.nextChunk() {
+                        if !queue.push(chunk) { return }
                     }
-                    if filled == 0 { break }
-                    if filled < chunkSize { chunk.removeLast(chunkSize - filled) }
-                    if !queue.push(chunk) { return }
-                    if filled < chunkSize { break }
+                } else {
+                    while true {
+                        let chunk = Chunk(capacity: chunkSize)
+                        try chunk.fill(from: source.value)
+                        if chunk.count == 0 { break }
+                        if !queue.push(chunk) { return }
+                        if chunk.count < chunkSize { break }
+                    }
                 }
                 queue.finish(nil)
             } catch {
@@ -88,26 +100,50 @@ public final class PrefetchingSource: ByteSource {
 
     deinit { queue.cancel() }
 
+    /// Up to `count` bytes of what is left, without consuming them: how compression is detected
+    /// before the stream is handed on. Chunks are full except the last, so this is `count`
+    /// bytes unless the stream is shorter or `count` exceeds a chunk.
+    public func peek(_ count: Int) throws -> [UInt8] {
+        if current == nil || offset == current!.count {
+            guard !done, let next = try queue.pop() else {
+                done = true
+                return []
+            }
+            current = next
+            offset = 0
+        }
+        return Array(current!.bytes[offset...].prefix(count))
+    }
+
+    /// The rest of the current chunk, or the next one.
+    public func nextChunk() throws -> Chunk? {
+        if let current, offset < current.count {
+            self.current = nil
+            guard offset > 0 else { return current }
+            let rest = Chunk(capacity: current.count - offset)
+            rest.memory.copyMemory(from: UnsafeRawBufferPointer(rebasing: current.bytes[offset...]))
+            rest.count = current.count - offset
+            return rest
+        }
+        current = nil
+        if done { return nil }
+        guard let next = try queue.pop() else {
+            done = true
+            return nil
+        }
+        return next
+    }
+
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         guard buffer.count > 0 else { return 0 }
-        while offset == current.count {
-            if done { return 0 }
-            queue.condition.lock()
-            while queue.chunks.isEmpty && !queue.ended { queue.condition.wait() }
-            if queue.chunks.isEmpty {
-                let failure = queue.failure
-                queue.condition.unlock()
-                done = true
-                if let failure { throw failure }
-                return 0
-            }
-            current = queue.chunks.removeFirst()
+        if current == nil || offset == current!.count {
+            guard let next = try nextChunk() else { return 0 }
+            current = next
             offset = 0
-            queue.condition.broadcast()
-            queue.condition.unlock()
         }
-        let n = min(buffer.count, current.count - offset)
-        current.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[offset..<offset + n])) }
+        let chunk = current!
+        let n = min(buffer.count, chunk.count - offset)
+        buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: chunk.bytes[offset..<offset + n]))
         offset += n
         return n
     }
@@ -117,12 +153,12 @@ public final class PrefetchingSource: ByteSource {
 /// compressor and a digest), so that compressing overlaps with producing. `finish` waits for
 /// the background thread to finish `downstream`, and reports any error it met.
 public final class BackgroundSink: ByteSink {
-    private let queue: ChunkQueue
+    private let queue: ChunkQueue<[UInt8]>
     private var pending: [UInt8] = []
     private let chunkSize: Int
 
     public init(_ downstream: ByteSink, chunkSize: Int = 1 << 20, depth: Int = 4) {
-        let queue = ChunkQueue(depth: depth)
+        let queue = ChunkQueue<[UInt8]>(depth: depth)
         self.queue = queue
         self.chunkSize = chunkSize
         pending.reserveCapacity(chunkSize)

@@ -90,38 +90,6 @@ final class PassthroughSink: ByteSink {
     func finish() throws { try next.finish() }
 }
 
-/// Reads ahead a few bytes to detect the compression, then serves them again.
-public final class PeekingSource: ByteSource {
-    let source: ByteSource
-    private var head: [UInt8] = []
-    private var headOffset = 0
-
-    public init(_ source: ByteSource) { self.source = source }
-
-    /// The first `count` bytes (fewer at the end of a short stream), without consuming them.
-    public func peek(_ count: Int) throws -> [UInt8] {
-        while head.count < count {
-            var chunk = [UInt8](repeating: 0, count: count - head.count)
-            let n = try chunk.withUnsafeMutableBytes { try source.read(into: $0) }
-            if n == 0 { break }
-            head.append(contentsOf: chunk[..<n])
-        }
-        return Array(head.prefix(count))
-    }
-
-    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        if headOffset < head.count {
-            let n = min(buffer.count, head.count - headOffset)
-            head.withUnsafeBytes {
-                buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[headOffset..<headOffset + n]))
-            }
-            headOffset += n
-            return n
-        }
-        return try source.read(into: buffer)
-    }
-}
-
 extension Compression {
     /// The name of a compression that Strata recognises but does not read (bzip2, xz, lz4),
     /// so such a layer gets a clear error instead of a tar parse failure.

@@ -76,8 +76,9 @@ public final class DigestingSink: ByteSink {
     public var digest: Digest { Digest(encoded: Digest.hex(hasher.finalize())) }
 }
 
-/// Computes SHA-256 over everything read through it.
-public final class DigestingSource: ByteSource {
+/// Computes SHA-256 over everything read through it. Read by chunks, it passes its source's
+/// chunks on without copying them.
+public final class DigestingSource: ChunkSource {
     private var hasher = SHA256()
     public private(set) var count: Int64 = 0
     let source: ByteSource
@@ -91,6 +92,20 @@ public final class DigestingSource: ByteSource {
             count += Int64(n)
         }
         return n
+    }
+
+    public func nextChunk() throws -> Chunk? {
+        let chunk: Chunk
+        if let chunks = source as? ChunkSource {
+            guard let next = try chunks.nextChunk() else { return nil }
+            chunk = next
+        } else {
+            chunk = Chunk(capacity: 1 << 20)
+            guard try chunk.fill(from: source) > 0 else { return nil }
+        }
+        hasher.update(bufferPointer: chunk.bytes)
+        count += Int64(chunk.count)
+        return chunk
     }
 
     public var digest: Digest { Digest(encoded: Digest.hex(hasher.finalize())) }

@@ -49,8 +49,8 @@ public struct Applier {
         let blob = DigestingSource(layer)  // read on the prefetching thread, final once the reader ends
         // Reading and the blob digest, decompressing, the diffID, and unpacking each run on their
         // own thread, so a compressed layer costs little more than an uncompressed one.
-        let peek = PeekingSource(PrefetchingSource(blob))
-        let head = try peek.peek(10)
+        let stored = PrefetchingSource(blob)
+        let head = try stored.peek(10)
         let compression = Compression.detect(head)
         if compression == .none, let name = Compression.unsupportedFormat(head) {
             throw ApplyError.unsupportedCompression(name)
@@ -58,8 +58,10 @@ public struct Applier {
         // Uncompressed, the blob is the tar stream: one digest serves as both.
         let plain =
             compression == .none
-            ? nil : DigestingSource(PrefetchingSource(try compression.decompressor(reading: peek)))
-        let reader = TarReader(PrefetchingSource(plain ?? peek))
+            ? nil : DigestingSource(PrefetchingSource(try compression.decompressor(reading: stored)))
+        // The tar reader takes whole chunks from the last prefetching stage: no byte is copied
+        // between reading (or inflating) and writing it to its file.
+        let reader = TarReader(plain.map { PrefetchingSource($0) } ?? stored)
         var entries = 0
         if dryRun {
             while try reader.next() != nil { entries += 1 }

@@ -12,8 +12,8 @@ import Testing
     }
 
     func decompress(_ bytes: [UInt8]) throws -> [UInt8] {
-        let peek = PeekingSource(MemorySource(bytes))
-        return try Compression.detect(peek.peek(10)).decompressor(reading: peek).readToEnd(chunk: 100_000)
+        let source = PrefetchingSource(MemorySource(bytes), chunkSize: 65_536)
+        return try Compression.detect(source.peek(10)).decompressor(reading: source).readToEnd(chunk: 100_000)
     }
 
     static let levels: [(Compression, Int?)] = [

@@ -1,5 +1,6 @@
 import StrataCompression
 import StrataFS
+import StrataTestSupport
 import Testing
 
 @testable import StrataArchive
@@ -109,6 +110,35 @@ import Testing
         } catch let e as TarError {
             #expect("\(e)".contains("data.bin"))
         }
+    }
+
+    /// Entry data read as slices stays intact while the reader moves on (a write-behind thread
+    /// writes it later), whatever the chunk boundaries: chunks that split headers, a plain byte
+    /// source whose buffer is refilled, and whole-block chunks.
+    @Test(arguments: [0, 1000, 4096 + 7, 1 << 20])
+    func dataSlicesSurviveTheReaderMovingOn(_ chunkSize: Int) throws {
+        var g = SeededGenerator(seed: 5)
+        let contents = (0..<40).map { g.bytes($0 * $0 * 97 + $0) }
+        let sink = MemorySink()
+        let w = TarWriter(sink)
+        for (i, c) in contents.enumerated() {
+            var h = file("f\(i)")
+            h.size = Int64(c.count)
+            try w.writeHeader(h)
+            try c.withUnsafeBytes { try w.writeData($0) }
+        }
+        try w.close()
+        let source: ByteSource =
+            chunkSize == 0
+            ? MemorySource(sink.bytes) : PrefetchingSource(MemorySource(sink.bytes), chunkSize: chunkSize)
+        let r = TarReader(source, bufferSize: 3000)
+        var held: [[ChunkSlice]] = []
+        while try r.next() != nil {
+            var slices: [ChunkSlice] = []
+            while let s = try r.nextData(max: 777) { slices.append(s) }
+            held.append(slices)
+        }
+        #expect(held.map { $0.flatMap { Array($0.bytes) } } == contents)
     }
 
     @Test func gnuBase256Numbers() throws {

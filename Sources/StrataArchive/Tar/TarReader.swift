@@ -9,9 +9,12 @@ import StrataFS
 /// error naming the entry. Global PAX headers are read and ignored, as containerd does.
 public final class TarReader {
     private let source: ByteSource
-    private let buffer: UnsafeMutableRawBufferPointer
+    /// The same source when it hands over whole chunks: then bytes are read in place, never copied.
+    private let chunks: ChunkSource?
+    /// The bytes being read: `chunk.bytes[start...]` are not consumed yet.
+    private var chunk: Chunk
     private var start = 0
-    private var end = 0
+    private var end: Int { chunk.count }
     private var sourceEnded = false
     /// Bytes consumed from the stream so far.
     public private(set) var offset: Int64 = 0
@@ -21,10 +24,9 @@ public final class TarReader {
 
     public init(_ source: ByteSource, bufferSize: Int = 1 << 20) {
         self.source = source
-        buffer = .allocate(byteCount: bufferSize, alignment: 64)
+        chunks = source as? ChunkSource
+        chunk = Chunk(capacity: chunks == nil ? bufferSize : 0)
     }
-
-    deinit { buffer.deallocate() }
 
     /// The next entry's header, or nil at the end of the archive. Unread data of the previous
     /// entry is skipped.
@@ -95,7 +97,7 @@ public final class TarReader {
         if start == end { try fill() }
         if start == end { throw TarError.truncated(entry: current?.nameString) }
         let n = min(out.count, end - start, Int(clamping: dataRemaining))
-        out.copyMemory(from: UnsafeRawBufferPointer(rebasing: buffer[start..<start + n]))
+        out.copyMemory(from: UnsafeRawBufferPointer(rebasing: chunk.bytes[start..<start + n]))
         start += n
         offset += Int64(n)
         dataRemaining -= Int64(n)
@@ -104,15 +106,21 @@ public final class TarReader {
 
     /// Borrows up to `max` bytes of entry data in place; empty at the end of the entry.
     public func withNextData<R>(max: Int, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
-        guard dataRemaining > 0 else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        try body(nextData(max: max)?.bytes ?? UnsafeRawBufferPointer(start: nil, count: 0))
+    }
+
+    /// Up to `max` bytes of entry data, as a slice that keeps its memory alive for as long as it is
+    /// held (a write-behind thread may write it later); nil at the end of the entry.
+    public func nextData(max: Int) throws -> ChunkSlice? {
+        guard dataRemaining > 0, max > 0 else { return nil }
         if start == end { try fill() }
         if start == end { throw TarError.truncated(entry: current?.nameString) }
-        let n = min(max, end - start, Int(clamping: dataRemaining))
-        let r = try body(UnsafeRawBufferPointer(rebasing: buffer[start..<start + n]))
+        let n = Swift.min(max, end - start, Int(clamping: dataRemaining))
+        let slice = ChunkSlice(chunk, start..<start + n)
         start += n
         offset += Int64(n)
         dataRemaining -= Int64(n)
-        return r
+        return slice
     }
 
     /// Bytes of the current entry not read yet.
@@ -130,25 +138,44 @@ public final class TarReader {
 
     // MARK: Buffer
 
+    /// Makes more bytes readable after `start`, keeping the unread ones. A chunk that may have
+    /// been handed out as a slice is never written again.
     private func fill() throws {
-        if start > 0 {
-            let live = end - start
-            if live > 0 { buffer.baseAddress!.copyMemory(from: buffer.baseAddress! + start, byteCount: live) }
+        guard !sourceEnded else { return }
+        let live = UnsafeRawBufferPointer(rebasing: chunk.bytes[start...])
+        if let chunks {
+            guard let next = try chunks.nextChunk() else {
+                sourceEnded = true
+                return
+            }
+            if live.isEmpty {
+                chunk = next
+            } else {
+                // A header split across two chunks (chunks are normally whole blocks): join them.
+                let joined = Chunk(capacity: live.count + next.count)
+                joined.append(live)
+                joined.append(next.bytes)
+                chunk = joined
+            }
             start = 0
-            end = live
+            return
         }
-        while end < buffer.count && !sourceEnded {
-            let n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[end...]))
-            if n == 0 { sourceEnded = true } else { end += n }
-            if end - start >= 512 { break }
+        if isKnownUniquelyReferenced(&chunk) {
+            chunk.removeFirst(start)
+        } else {
+            let fresh = Chunk(capacity: chunk.memory.count)
+            fresh.append(live)
+            chunk = fresh
         }
+        start = 0
+        if try chunk.fill(from: source, minimum: 512) == 0 { sourceEnded = true }
     }
 
     private func readBlock() throws -> [UInt8]? {
         while end - start < 512 && !sourceEnded { try fill() }
         if end == start { return nil }
         if end - start < 512 { throw TarError.truncated(entry: nil) }
-        let b = Array(UnsafeRawBufferPointer(rebasing: buffer[start..<start + 512]))
+        let b = Array(UnsafeRawBufferPointer(rebasing: chunk.bytes[start..<start + 512]))
         start += 512
         offset += 512
         return b
@@ -162,7 +189,7 @@ public final class TarReader {
             if start == end { try fill() }
             if start == end { throw TarError.truncated(entry: entry) }
             let n = min(left, end - start)
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[start..<start + n]))
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk.bytes[start..<start + n]))
             start += n
             offset += Int64(n)
             left -= n

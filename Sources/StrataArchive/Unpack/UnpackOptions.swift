@@ -14,6 +14,9 @@ public struct UnpackOptions {
     public var xattrs: XattrPolicy = .capability
     /// Receives warnings for things skipped on purpose (for example `trusted.*` xattrs).
     public var onWarning: ((String) -> Void)?
+    /// Threads that write regular files' data and metadata behind the thread reading the stream
+    /// (see `WriteBehind`); 0 does everything in stream order on the calling thread.
+    public var writers = 2
     /// Called after each entry with the entry count and the tar bytes read so far.
     public var onEntry: ((Int, Int64) -> Void)?
 

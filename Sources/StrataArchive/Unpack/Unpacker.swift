@@ -21,6 +21,7 @@ public final class Unpacker {
     private var directoryTimes: [(components: [[UInt8]], access: FileTime, modification: FileTime)] = []
     var lowerResolvers: [InRootResolver] = []
     private var identities: [ObjectIdentifier: (handle: Handle, device: UInt64, inode: UInt64)] = [:]
+    private var writeBehind: WriteBehind?
     public private(set) var entryCount = 0
 
     struct CreatedKey: Hashable {
@@ -49,6 +50,11 @@ public final class Unpacker {
     /// Applies every entry of `reader`; returns the number of entries.
     @discardableResult
     public func apply(_ reader: TarReader) throws -> Int {
+        if options.writers > 0 { writeBehind = WriteBehind(threads: options.writers) }
+        defer {
+            writeBehind?.stop()
+            writeBehind = nil
+        }
         while let h = try reader.next() {
             do {
                 try apply(h, reader)
@@ -60,6 +66,7 @@ public final class Unpacker {
             entryCount += 1
             options.onEntry?(entryCount, reader.offset)
         }
+        try writeBehind?.drain()
         for d in directoryTimes {
             guard let base = d.components.last,
                 let parent = try resolver.directory(Array(d.components.dropLast()), create: false),
@@ -108,8 +115,12 @@ public final class Unpacker {
                 file = try create(h, kind, parent, base, reader)
             }
         }
-        if let file { try writeContent(file, h, reader) }
-        try setMetadata(h, kind, parent, base, file)
+        if let file, let writeBehind, h.sparseMap == nil, h.xattrs.isEmpty {
+            try handOver(file, h, reader, to: writeBehind)
+        } else {
+            if let file { try writeContent(file, h, reader) }
+            try setMetadata(h, kind, parent, base, file)
+        }
         let (device, inode) = try identity(of: parent)
         createdEntries.insert(CreatedKey(device: device, inode: inode, name: base))
         if isDir {
@@ -138,6 +149,7 @@ public final class Unpacker {
                     entry: h.nameString,
                     reason: "hardlink target \(PathName.display(h.linkname)) does not exist in the root")
             }
+            try writeBehind?.drain()  // the target may be a file still being written
             try parent.makeHardLink(base, to: targetBase, in: targetDir)
         case .characterDevice, .blockDevice, .fifo:
             guard (0...Int64(UInt32.max)).contains(h.devMajor), (0...Int64(UInt32.max)).contains(h.devMinor) else {
@@ -231,6 +243,19 @@ public final class Unpacker {
                 try parent.setTimes(base, access: accessTime(h), modification: Self.bounded(h.modificationTime))
             }
         }
+    }
+
+    /// A plain regular file's data and metadata go to the write-behind threads, in the order
+    /// `setMetadata` would set them.
+    private func handOver(_ file: Handle, _ h: TarHeader, _ reader: TarReader, to writeBehind: WriteBehind) throws {
+        let pending = try writeBehind.adopt(file, name: h.name)
+        while let slice = try reader.nextData(max: 1 << 20) { try writeBehind.write(pending, slice) }
+        let owner = options.sameOwner ? (uid: try id(h.uid), gid: try id(h.gid)) : nil
+        try writeBehind.finish(
+            pending,
+            .init(
+                owner: owner, mode: UInt32(h.mode & 0o7777), access: accessTime(h),
+                modification: Self.bounded(h.modificationTime)))
     }
 
     private func accessTime(_ h: TarHeader) -> FileTime {
