@@ -71,7 +71,7 @@ public final class PrefetchingSource: ChunkSource {
     private var offset = 0
     private var done = false
 
-    public init(_ upstream: ByteSource, chunkSize: Int = 1 << 20, depth: Int = 4) {
+    public init(_ upstream: ByteSource, chunkSize: Int = 1 << 20, depth: Int = 16) {
         let queue = ChunkQueue<Chunk>(depth: depth)
         self.queue = queue
         let source = Confined(upstream)

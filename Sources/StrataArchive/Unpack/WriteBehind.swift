@@ -57,7 +57,7 @@ final class WriteBehind: @unchecked Sendable {
     private let maxBytes: Int
     private let maxFiles: Int
 
-    init(threads: Int, maxBytes: Int = 32 << 20, maxFiles: Int = 256) {
+    init(threads: Int, maxBytes: Int = 64 << 20, maxFiles: Int = 512) {
         lanes = Array(repeating: [], count: threads)
         filling = Array(repeating: [], count: threads)
         self.maxBytes = maxBytes
