@@ -15,6 +15,9 @@ let package = Package(
         .library(name: "StrataChanges", targets: ["StrataChanges"]),
         .library(name: "StrataCompression", targets: ["StrataCompression"]),
         .library(name: "StrataContent", targets: ["StrataContent"]),
+        .library(name: "StrataMetadata", targets: ["StrataMetadata"]),
+        .library(name: "StrataStore", targets: ["StrataStore"]),
+        .library(name: "StrataSnapshots", targets: ["StrataSnapshots"]),
         .library(name: "StrataFS", targets: ["StrataFS"]),
     ],
     dependencies: [
@@ -24,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .target(name: "CStrata"),
@@ -54,8 +58,27 @@ let package = Package(
             ],
             swiftSettings: strictSwift),
         .target(
+            name: "StrataMetadata",
+            dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strictSwift),
+        .target(
             name: "StrataContent",
-            dependencies: ["StrataCompression"],
+            dependencies: [
+                "StrataCompression", "StrataFS", "StrataMetadata",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSwift),
+        .target(
+            name: "StrataSnapshots",
+            dependencies: [
+                "CStrata", "StrataFS", "StrataMetadata", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strictSwift),
+        .target(
+            name: "StrataStore",
+            dependencies: ["StrataContent", "StrataFS", "StrataMetadata", "StrataSnapshots"],
             swiftSettings: strictSwift),
         .target(
             name: "StrataArchive",
@@ -71,7 +94,7 @@ let package = Package(
         .executableTarget(
             name: "strata",
             dependencies: [
-                "StrataDiff",
+                "StrataDiff", "StrataStore", "StrataSnapshots",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift),
@@ -90,6 +113,14 @@ let package = Package(
         .testTarget(
             name: "SecurityTests",
             dependencies: ["StrataTestSupport", "StrataDiff", "StrataArchive"],
+            swiftSettings: strictSwift),
+        .testTarget(
+            name: "StrataContentTests",
+            dependencies: ["StrataTestSupport", "StrataStore", "StrataContent", "StrataMetadata", "StrataArchive"],
+            swiftSettings: strictSwift),
+        .testTarget(
+            name: "StrataSnapshotsTests",
+            dependencies: ["StrataTestSupport", "StrataStore", "StrataSnapshots", "StrataFS", "StrataDiff"],
             swiftSettings: strictSwift),
         .testTarget(
             name: "InteropTests",

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Installs what Strata needs on Debian, only when it is missing.
-#   install-deps.sh         build dependencies (libisal, libzstd, pkg-config)
+#   install-deps.sh         build dependencies (libisal, libzstd, libsqlite3, pkg-config)
 #   install-deps.sh --test  also the tools the tests drive (GNU tar, python3, zstd, containerd, util-linux)
 set -euo pipefail
 
 missing=()
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
-for lib in libisal:libisal-dev libzstd:libzstd-dev; do
+for lib in libisal:libisal-dev libzstd:libzstd-dev sqlite3:libsqlite3-dev; do
     if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists "${lib%%:*}"; then
         missing+=("${lib##*:}")
     fi

@@ -6,7 +6,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/fs.h>
 #include <linux/openat2.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -17,6 +21,10 @@ const int strata_at_symlink_nofollow = AT_SYMLINK_NOFOLLOW;
 const int strata_at_empty_path = AT_EMPTY_PATH;
 const int strata_at_removedir = AT_REMOVEDIR;
 const unsigned long long strata_resolve_in_root = RESOLVE_IN_ROOT;
+const unsigned int strata_rename_noreplace = RENAME_NOREPLACE;
+const unsigned long strata_ms_bind = MS_BIND, strata_ms_rec = MS_REC, strata_ms_rdonly = MS_RDONLY,
+    strata_ms_remount = MS_REMOUNT;
+const int strata_mnt_detach = MNT_DETACH;
 const unsigned long long strata_resolve_no_magiclinks = RESOLVE_NO_MAGICLINKS;
 const unsigned long long strata_resolve_no_symlinks = RESOLVE_NO_SYMLINKS;
 
@@ -71,6 +79,26 @@ int strata_linkat(int olddirfd, const char *oldname, int newdirfd, const char *n
     RET(linkat(olddirfd, oldname, newdirfd, newname, flags));
 }
 int strata_unlinkat(int dirfd, const char *name, int flags) { RET(unlinkat(dirfd, name, flags)); }
+int strata_mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data) {
+    RET(mount(source, target, fstype, flags, data));
+}
+
+int strata_umount(const char *target, int flags) {
+    RET(umount2(target, flags));
+}
+
+int strata_ficlone(int dst, int src) {
+    RET(ioctl(dst, FICLONE, src));
+}
+
+long strata_copy_file_range(int src, int dst, size_t size) {
+    RET(copy_file_range(src, NULL, dst, NULL, size, 0));
+}
+
+int strata_flock(int fd, int exclusive, int wait) {
+    RET(flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | (wait ? 0 : LOCK_NB)));
+}
+
 int strata_renameat2(int olddirfd, const char *oldname, int newdirfd, const char *newname, unsigned int flags) {
     RET(syscall(SYS_renameat2, olddirfd, oldname, newdirfd, newname, flags));
 }

@@ -55,3 +55,41 @@ public final class CountingSink: ByteSink {
     }
     public func finish() throws { try next.finish() }
 }
+
+extension ByteSource {
+    /// Reads to the end of the stream into `sink` (which is not finished); returns the bytes copied.
+    @discardableResult
+    public func copy(to sink: ByteSink, bufferSize: Int = 1 << 20) throws -> Int64 {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 64)
+        defer { buffer.deallocate() }
+        var total: Int64 = 0
+        while true {
+            let n = try read(into: buffer)
+            if n == 0 { return total }
+            try sink.write(UnsafeRawBufferPointer(rebasing: buffer[..<n]))
+            total += Int64(n)
+        }
+    }
+
+    /// Reads and drops `count` bytes; an error if the stream is shorter.
+    public func skip(_ count: Int64) throws {
+        var left = count
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 64)
+        defer { buffer.deallocate() }
+        while left > 0 {
+            let n = try read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<Int(min(left, 1 << 16))]))
+            if n == 0 { throw StreamError.endedEarly(expected: count, read: count - left) }
+            left -= Int64(n)
+        }
+    }
+}
+
+public enum StreamError: Error, CustomStringConvertible {
+    case endedEarly(expected: Int64, read: Int64)
+
+    public var description: String {
+        switch self {
+        case .endedEarly(let e, let r): return "the input ended after \(r) bytes, expected at least \(e)"
+        }
+    }
+}

@@ -7,14 +7,29 @@ public final class Chunk: @unchecked Sendable {
     public let memory: UnsafeMutableRawBufferPointer
     /// How many bytes at the start of `memory` are filled.
     public internal(set) var count: Int
+    private let release: (@Sendable (UnsafeMutableRawBufferPointer) -> Void)?
 
     /// Allocates `capacity` bytes, uninitialised: filling them is the producer's first job.
     public init(capacity: Int) {
         memory = .allocate(byteCount: capacity, alignment: 64)
         count = 0
+        release = nil
     }
 
-    deinit { memory.deallocate() }
+    /// Wraps memory that someone else owns (a file mapping, say), already filled; `release` gives
+    /// it back when the last holder lets go.
+    public init(
+        wrapping memory: UnsafeMutableRawBufferPointer,
+        release: @escaping @Sendable (UnsafeMutableRawBufferPointer) -> Void
+    ) {
+        self.memory = memory
+        count = memory.count
+        self.release = release
+    }
+
+    deinit {
+        if let release { release(memory) } else { memory.deallocate() }
+    }
 
     public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: memory[..<count]) }
 

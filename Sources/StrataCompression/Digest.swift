@@ -44,7 +44,7 @@ public struct Digest: Hashable, Sendable, CustomStringConvertible, Codable, Comp
         return Digest(encoded: hex(h.finalize()))
     }
 
-    static func hex(_ d: SHA256.Digest) -> String {
+    public static func hex(_ d: SHA256.Digest) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(64)

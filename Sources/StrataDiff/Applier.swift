@@ -78,9 +78,14 @@ public struct Applier {
         return result
     }
 
-    /// Applies the layer file at `layer` onto the directory at `root`.
+    /// Applies the layer file at `layer` onto the directory at `root`. A regular file is read
+    /// through memory mappings (no copy between the page cache and the unpacker); it must not be
+    /// truncated while it is applied. Anything else (a pipe, a device) is read.
     public func apply(layer: String, root: String) throws -> ApplyResult {
         let file = try Handle.openFile(path: layer)
-        return try apply(HandleSource(file), to: Handle.openDirectory(path: root))
+        let meta = try file.stat()
+        let source: ByteSource =
+            meta.type == .regular ? MappedFileSource(fd: file.fd, size: Int64(meta.size)) : HandleSource(file)
+        return try withExtendedLifetime(file) { try apply(source, to: Handle.openDirectory(path: root)) }
     }
 }

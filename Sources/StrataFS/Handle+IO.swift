@@ -65,6 +65,13 @@ extension Handle {
         if case .failure(let e) = retrying({ strata_fsync(fd) }) { throw fail("fsync", nil, e) }
     }
 
+    /// Moves the file offset to `offset` (`lseek` with `SEEK_SET`).
+    public func seek(to offset: Int64) throws(FSError) {
+        if case .failure(let e) = retrying({ strata_lseek(fd, offset, 0 /* SEEK_SET */) }) {
+            throw fail("lseek", nil, e)
+        }
+    }
+
     /// The offset of the next data at or after `offset` (`SEEK_DATA`), or nil past the last data.
     public func nextData(from offset: Int64) throws(FSError) -> Int64? {
         switch retrying({ strata_lseek(fd, offset, 3 /* SEEK_DATA */) }) {

@@ -119,6 +119,13 @@ public final class Handle: @unchecked Sendable {
         if case .failure(let e) = r { throw fail("mkdir", name, e) }
     }
 
+    /// `makeDirectory`, where an existing entry of that name is fine (it is not checked to be a
+    /// directory: opening it as one does that).
+    public func makeDirectoryIfMissing(_ name: [UInt8], mode: UInt32) throws(FSError) {
+        let r = withCName(name) { n in retrying { strata_mkdirat(fd, n, mode) } }
+        if case .failure(let e) = r, e != .fileExists { throw fail("mkdir", name, e) }
+    }
+
     public func makeNode(_ name: [UInt8], mode: UInt32, major: UInt32, minor: UInt32) throws(FSError) {
         let r = withCName(name) { n in retrying { strata_mknodat(fd, n, mode, major, minor) } }
         if case .failure(let e) = r { throw fail("mknod", name, e) }

@@ -1,4 +1,6 @@
+import Foundation
 import StrataCompression
+import StrataFS
 import StrataTestSupport
 import Testing
 
@@ -40,6 +42,21 @@ import Testing
         #expect(memory.bytes == data)
         let source = PrefetchingSource(MemorySource(data), chunkSize: 65_536, depth: 3)
         #expect(try source.readToEnd(chunk: 10_000) == data)
+    }
+
+    /// A mapped file yields its bytes in windows, whole and in order, by chunks or by reads.
+    @Test func mappedFileServesEveryByte() throws {
+        let t = TempDirectory("mapped")
+        var g = SeededGenerator(seed: 12)
+        let data = g.bytes(3 * 65_536 + 4_321)
+        let file = try Handle.openFile(path: t.at("f"), flags: O_RDWR | O_CREAT, mode: 0o600)
+        try data.withUnsafeBytes { try file.write($0) }
+        var chunks: [UInt8] = []
+        let byChunk = MappedFileSource(fd: file.fd, size: Int64(data.count), window: 65_536)
+        while let c = try byChunk.nextChunk() { chunks += Array(c.bytes) }
+        #expect(chunks == data)
+        let byRead = MappedFileSource(fd: file.fd, size: Int64(data.count), window: 65_536)
+        #expect(try byRead.readToEnd(chunk: 10_000) == data)
     }
 
     @Test func downstreamErrorsReachTheWriter() throws {

@@ -61,6 +61,18 @@ int strata_ftruncate(int fd, int64_t size);
 int64_t strata_lseek(int fd, int64_t offset, int whence);
 int strata_close(int fd);
 int strata_fsync(int fd);
+// flock(2): `exclusive` or shared, failing with -EWOULDBLOCK instead of waiting when `wait` is 0.
+int strata_flock(int fd, int exclusive, int wait);
+extern const unsigned int strata_rename_noreplace;
+// mount(2) and umount2(2).
+int strata_mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data);
+int strata_umount(const char *target, int flags);
+extern const unsigned long strata_ms_bind, strata_ms_rec, strata_ms_rdonly, strata_ms_remount;
+extern const int strata_mnt_detach;
+// ioctl(FICLONE): `dst` shares `src`'s extents (reflink); -EOPNOTSUPP/-EXDEV/-EINVAL where it cannot.
+int strata_ficlone(int dst, int src);
+// copy_file_range(2) from the current offsets; returns bytes copied, 0 at the end of `src`.
+long strata_copy_file_range(int src, int dst, size_t size);
 
 // Extended attributes of the entry `name` inside the directory `dirfd`, never following `name`
 // itself when it is a symlink: `getxattrat` where the kernel has it (Linux 6.13), otherwise through

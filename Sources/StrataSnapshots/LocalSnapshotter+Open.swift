@@ -1,0 +1,31 @@
+import StrataFS
+import StrataMetadata
+
+extension LocalSnapshotter {
+    /// The backends, by containerd's names.
+    public static let backends = ["overlay", "native"]
+
+    /// Opens the backend `name` in `root/snapshots/<name>`, where `rootPath` is `root`'s path
+    /// (mount options name directories by path).
+    public static func open(_ name: String, root: Handle, rootPath: String, metadata: MetadataDB) throws
+        -> LocalSnapshotter
+    {
+        let layout: SnapshotLayout
+        switch name {
+        case "native": layout = NativeLayout()
+        case "overlay": layout = OverlayLayout(options: OverlaySupport.defaultOptions)
+        default: throw SnapshotError.unavailable("unknown snapshotter \(name) (overlay or native)")
+        }
+        var dir = root
+        for component in ["snapshots", name] {
+            let n = Array(component.utf8)
+            try dir.makeDirectoryIfMissing(n, mode: 0o700)
+            dir = try dir.openDirectory(n)
+        }
+        let path = rootPath + "/snapshots/" + name
+        if name == "overlay", let problem = OverlaySupport.problem(in: path) {
+            throw SnapshotError.unavailable("snapshotter overlay: \(problem); use --snapshotter native")
+        }
+        return LocalSnapshotter(layout: layout, directory: dir, path: path, metadata: metadata)
+    }
+}

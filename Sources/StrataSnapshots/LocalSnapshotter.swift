@@ -1,0 +1,160 @@
+import Foundation
+import StrataFS
+import StrataMetadata
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A snapshotter whose snapshots are directories under `ROOT/snapshots/<backend>/<id>`, its records
+/// in the metadata database: containerd's native and overlay snapshotters, one implementation of
+/// the rules with the backend's layout plugged in.
+///
+/// Crash safety: a new snapshot's directory is built under a temporary name and renamed to its id
+/// inside the transaction that records it; a removed snapshot's record goes first and its directory
+/// after. A crash leaves at worst a directory without a record, which `cleanup` deletes.
+public final class LocalSnapshotter: Snapshotter {
+    public let name: String
+    /// The directory holding the snapshots' directories (by id), as a path for mounts.
+    public let path: String
+    let directory: Handle
+    let metadata: MetadataDB
+    let layout: SnapshotLayout
+    let records: SnapshotRecords
+
+    init(layout: SnapshotLayout, directory: Handle, path: String, metadata: MetadataDB) {
+        self.layout = layout
+        self.name = layout.name
+        self.directory = directory
+        self.path = path
+        self.metadata = metadata
+        records = SnapshotRecords(snapshotter: layout.name)
+    }
+
+    public func stat(_ key: String) throws -> SnapshotInfo {
+        try metadata.read { db in try records.info(db, records.get(db, key)) }
+    }
+
+    public func update(_ key: String, labels: [String: String?]) throws -> SnapshotInfo {
+        try metadata.write { db in
+            let r = try records.get(db, key)
+            try records.setLabels(db, r.id, labels, replace: false)
+            return try records.info(db, records.get(db, key))
+        }
+    }
+
+    public func usage(_ key: String) throws -> SnapshotUsage {
+        let r = try metadata.read { db in try records.get(db, key) }
+        if r.kind == .committed { return r.usage }
+        return try measure(r.id)
+    }
+
+    public func mounts(_ key: String) throws -> [Mount] {
+        try metadata.read { db in
+            let r = try records.get(db, key)
+            guard r.kind != .committed else { throw SnapshotError.notActive(key) }
+            return layout.mounts(base: path, id: r.id, kind: r.kind, parents: try records.parents(db, of: r).map(\.id))
+        }
+    }
+
+    public func prepare(_ key: String, parent: String?, labels: [String: String]) throws -> [Mount] {
+        try create(key, .active, parent: parent, labels: labels)
+    }
+
+    public func view(_ key: String, parent: String?, labels: [String: String]) throws -> [Mount] {
+        try create(key, .view, parent: parent, labels: labels)
+    }
+
+    public func commit(_ name: String, key: String, labels: [String: String]) throws {
+        let r = try metadata.read { db in try records.get(db, key) }
+        guard r.kind == .active else { throw SnapshotError.notActive(key) }
+        let usage = try measure(r.id)
+        try metadata.write { db in _ = try records.commit(db, name: name, key: key, labels: labels, usage: usage) }
+    }
+
+    public func remove(_ key: String) throws {
+        let r = try metadata.write { db in try records.remove(db, key) }
+        try removeDirectory(r.id)
+    }
+
+    public func list() throws -> [SnapshotInfo] {
+        try metadata.read { db in try records.all(db).map { try records.info(db, $0) } }
+    }
+
+    /// Deletes directories that no record names: what a crash between two steps leaves.
+    @discardableResult
+    public func cleanup() throws -> Int {
+        let known = try metadata.read { db in try records.ids(db) }
+        var removed = 0
+        for entry in try directory.sortedNames() {
+            let text = String(decoding: entry, as: UTF8.self)
+            if let id = Int64(text), known.contains(id) { continue }
+            try directory.removeAll(entry)
+            removed += 1
+        }
+        return removed
+    }
+
+    // MARK: Directories
+
+    private func create(_ key: String, _ kind: SnapshotKind, parent: String?, labels: [String: String]) throws
+        -> [Mount]
+    {
+        guard (1...1024).contains(key.utf8.count), !key.utf8.contains(0) else { throw SnapshotError.invalidKey(key) }
+        // The directory is built outside any transaction (a native copy can take long), then
+        // recorded and renamed into place in one, which checks the rules again.
+        let parents = try metadata.read { db -> [Int64] in
+            if try records.find(db, key) != nil { throw SnapshotError.alreadyExists(key) }
+            guard let parent else { return [] }
+            guard let p = try records.find(db, parent) else { throw SnapshotError.notFound(parent) }
+            guard p.kind == .committed else { throw SnapshotError.parentNotCommitted(key: key, parent: parent) }
+            return [p.id] + (try records.parents(db, of: p).map(\.id))
+        }
+        let temp = Array("new-\(getpid())-\(UInt32.random(in: 0...UInt32.max))".utf8)
+        try directory.makeDirectory(temp, mode: 0o755)
+        do {
+            try layout.populate(
+                directory.openDirectory(temp), kind: kind,
+                parents: try parents.map { try directory.openDirectory(Array(String($0).utf8)) })
+            return try metadata.write { db in
+                let r = try records.create(db, key: key, kind: kind, parent: parent, labels: labels)
+                guard try records.parents(db, of: r).map(\.id) == parents else {
+                    throw SnapshotError.unavailable("snapshot \(key): its parent changed while it was prepared")
+                }
+                try directory.rename(temp, to: Array(String(r.id).utf8), in: directory, noReplace: true)
+                return layout.mounts(base: path, id: r.id, kind: kind, parents: parents)
+            }
+        } catch {
+            try? directory.removeAll(temp)
+            throw error
+        }
+    }
+
+    private func removeDirectory(_ id: Int64) throws {
+        let name = Array(String(id).utf8)
+        let doomed = Array("rm-\(id)".utf8)
+        guard try directory.statIfExists(name) != nil else { return }
+        try directory.rename(name, to: doomed, in: directory)
+        try directory.removeAll(doomed)
+    }
+
+    /// The snapshot's own inodes and allocated bytes (hardlinked inodes once), as containerd's
+    /// `fs.DiskUsage`.
+    private func measure(_ id: Int64) throws -> SnapshotUsage {
+        var dir = try directory.openDirectory(Array(String(id).utf8))
+        if let contents = layout.contents { dir = try dir.openDirectory(contents) }
+        var seen = Set<UInt64>()
+        var usage = SnapshotUsage()
+        var pending = [dir]
+        while let d = pending.popLast() {
+            for name in try d.sortedNames() {
+                let m = try d.stat(name)
+                if m.linkCount > 1 && m.type != .directory && !seen.insert(m.inode).inserted { continue }
+                usage.inodes += 1
+                usage.size += Int64(m.allocatedBytes)
+                if m.type == .directory { pending.append(try d.openDirectory(name)) }
+            }
+        }
+        return usage
+    }
+}

@@ -1,0 +1,69 @@
+import CStrata
+import Foundation
+import StrataFS
+import SystemPackage
+
+/// Mounts and unmounts what snapshotters describe: overlay and bind mounts, as containerd's
+/// `mount.All` does for them. Needs CAP_SYS_ADMIN.
+public enum Mounter {
+    /// Mounts `mounts` at `target`, in order (one each here: containerd's snapshotters return one).
+    public static func mount(_ mounts: [Mount], at target: String) throws {
+        for m in mounts {
+            switch m.type {
+            case "bind":
+                let readOnly = m.options.contains("ro")
+                let recursive = m.options.contains("rbind")
+                let flags = strata_ms_bind | (recursive ? strata_ms_rec : 0)
+                try call("mount \(m.source)", target) { strata_mount(m.source, target, nil, flags, nil) }
+                if readOnly {
+                    try call("remount read-only", target) {
+                        strata_mount(nil, target, nil, strata_ms_remount | strata_ms_bind | strata_ms_rdonly, nil)
+                    }
+                }
+            case "overlay":
+                let data = m.options.joined(separator: ",")
+                try call("mount overlay", target) { strata_mount("overlay", target, "overlay", 0, data) }
+            default:
+                throw SnapshotError.unavailable("mount type \(m.type) is not supported")
+            }
+        }
+    }
+
+    /// Unmounts `target` (lazily with `detach`).
+    public static func unmount(_ target: String, detach: Bool = false) throws {
+        try call("umount", target) { strata_umount(target, detach ? strata_mnt_detach : 0) }
+    }
+
+    private static func call(_ op: String, _ path: String, _ body: () -> Int32) throws {
+        let r = body()
+        if r < 0 { throw FSError(op, path: path, errno: Errno(rawValue: -r)) }
+    }
+}
+
+/// Whether overlay mounts work here, found by mounting a tiny one under `directory` (containerd
+/// checks the same way before it picks the overlay snapshotter).
+public enum OverlaySupport {
+    /// Options every overlay mount gets: `index=off` where the kernel exposes the parameter, so
+    /// snapshots can be remounted in other combinations, as containerd sets it.
+    public static var defaultOptions: [String] {
+        FileManager.default.fileExists(atPath: "/sys/module/overlay/parameters/index") ? ["index=off"] : []
+    }
+
+    /// nil when an overlay mount works in `directory`; otherwise why not.
+    public static func problem(in directory: String) -> String? {
+        let base = directory + "/.overlay-check-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        do {
+            for d in ["l1", "l2", "u", "w", "m"] {
+                try FileManager.default.createDirectory(atPath: base + "/" + d, withIntermediateDirectories: true)
+            }
+            let options =
+                ["workdir=\(base)/w", "upperdir=\(base)/u", "lowerdir=\(base)/l1:\(base)/l2"] + defaultOptions
+            try Mounter.mount([Mount(type: "overlay", source: "overlay", options: options)], at: base + "/m")
+            try Mounter.unmount(base + "/m", detach: true)
+            return nil
+        } catch {
+            return "overlay mounts do not work here (\(error))"
+        }
+    }
+}

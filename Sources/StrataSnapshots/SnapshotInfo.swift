@@ -1,0 +1,51 @@
+import Foundation
+
+/// containerd's snapshot kinds: a View is read-only, an Active snapshot is writable and may be
+/// committed, a Committed one is immutable and may be a parent.
+public enum SnapshotKind: String, Codable, Sendable, CaseIterable {
+    case view = "View"
+    case active = "Active"
+    case committed = "Committed"
+
+    /// Parses any case, as containerd's `ParseKind` does.
+    public init?(parsing s: String) {
+        guard let k = Self.allCases.first(where: { $0.rawValue.lowercased() == s.lowercased() }) else { return nil }
+        self = k
+    }
+}
+
+/// containerd's `snapshots.Info`.
+public struct SnapshotInfo: Codable, Equatable, Sendable {
+    public var kind: SnapshotKind
+    /// The key (Active, View) or name (Committed).
+    public var name: String
+    /// The committed snapshot under this one; nil for a snapshot on the empty tree.
+    public var parent: String?
+    public var labels: [String: String]
+    public var createdAt: Date
+    public var updatedAt: Date
+}
+
+/// Disk use of one snapshot's own layer, without its parents: containerd's `snapshots.Usage`.
+public struct SnapshotUsage: Codable, Equatable, Sendable {
+    public var inodes: Int64
+    public var size: Int64
+
+    public init(inodes: Int64 = 0, size: Int64 = 0) {
+        self.inodes = inodes
+        self.size = size
+    }
+}
+
+/// How to mount a snapshot: containerd's `mount.Mount`.
+public struct Mount: Codable, Equatable, Sendable {
+    public var type: String
+    public var source: String
+    public var options: [String]
+
+    public init(type: String, source: String, options: [String]) {
+        self.type = type
+        self.source = source
+        self.options = options
+    }
+}

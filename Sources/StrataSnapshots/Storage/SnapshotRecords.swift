@@ -1,0 +1,138 @@
+import GRDB
+import StrataMetadata
+
+/// One row of the `snapshot` table.
+struct SnapshotRecord: Equatable {
+    var id: Int64
+    var key: String
+    var kind: SnapshotKind
+    var parent: Int64?
+    var created: Int64
+    var updated: Int64
+    var usage: SnapshotUsage
+
+    init(row: Row) {
+        id = row["id"]
+        key = row["key"]
+        kind = SnapshotKind(rawValue: row["kind"]) ?? .view
+        parent = row["parent"]
+        created = row["created"]
+        updated = row["updated"]
+        usage = SnapshotUsage(inodes: row["inodes"], size: row["size"])
+    }
+}
+
+/// containerd's snapshot metastore rules over the `snapshot` tables, for one snapshotter's keys.
+/// Every function runs inside the caller's transaction.
+struct SnapshotRecords {
+    let snapshotter: String
+
+    func find(_ db: Database, _ key: String) throws -> SnapshotRecord? {
+        try Row.fetchOne(
+            db, sql: "SELECT * FROM snapshot WHERE snapshotter = ? AND key = ?", arguments: [snapshotter, key]
+        ).map(SnapshotRecord.init(row:))
+    }
+
+    func get(_ db: Database, _ key: String) throws -> SnapshotRecord {
+        guard let r = try find(db, key) else { throw SnapshotError.notFound(key) }
+        return r
+    }
+
+    func byID(_ db: Database, _ id: Int64) throws -> SnapshotRecord {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM snapshot WHERE id = ?", arguments: [id]) else {
+            throw SnapshotError.notFound("#\(id)")
+        }
+        return SnapshotRecord(row: row)
+    }
+
+    /// The committed snapshots under `record`, the immediate parent first.
+    func parents(_ db: Database, of record: SnapshotRecord) throws -> [SnapshotRecord] {
+        var out: [SnapshotRecord] = []
+        var next = record.parent
+        while let id = next {
+            let p = try byID(db, id)
+            out.append(p)
+            next = p.parent
+        }
+        return out
+    }
+
+    func info(_ db: Database, _ r: SnapshotRecord) throws -> SnapshotInfo {
+        let labels = try Row.fetchAll(
+            db, sql: "SELECT key, value FROM snapshotLabel WHERE snapshot = ?", arguments: [r.id])
+        return SnapshotInfo(
+            kind: r.kind, name: r.key, parent: try r.parent.map { try byID(db, $0).key },
+            labels: Dictionary(uniqueKeysWithValues: labels.map { ($0["key"], $0["value"]) }),
+            createdAt: Timestamp.date(r.created), updatedAt: Timestamp.date(r.updated))
+    }
+
+    /// A new Active or View snapshot over `parent`, which must be committed.
+    func create(_ db: Database, key: String, kind: SnapshotKind, parent: String?, labels: [String: String]) throws
+        -> SnapshotRecord
+    {
+        if try find(db, key) != nil { throw SnapshotError.alreadyExists(key) }
+        var parentID: Int64?
+        if let parent {
+            guard let p = try find(db, parent) else { throw SnapshotError.notFound(parent) }
+            guard p.kind == .committed else { throw SnapshotError.parentNotCommitted(key: key, parent: parent) }
+            parentID = p.id
+        }
+        let now = Timestamp.now()
+        try db.execute(
+            sql: """
+                INSERT INTO snapshot (snapshotter, key, kind, parent, created, updated) VALUES (?, ?, ?, ?, ?, ?)
+                """, arguments: [snapshotter, key, kind.rawValue, parentID, now, now])
+        let r = try get(db, key)
+        try setLabels(db, r.id, labels, replace: true)
+        return r
+    }
+
+    /// Turns the Active snapshot `key` into the Committed `name`: same id (so the same directory),
+    /// the commit's labels replacing the old ones, as containerd does.
+    func commit(_ db: Database, name: String, key: String, labels: [String: String], usage: SnapshotUsage) throws
+        -> SnapshotRecord
+    {
+        let r = try get(db, key)
+        guard r.kind == .active else { throw SnapshotError.notActive(key) }
+        if try find(db, name) != nil { throw SnapshotError.alreadyExists(name) }
+        try db.execute(
+            sql: "UPDATE snapshot SET key = ?, kind = ?, updated = ?, inodes = ?, size = ? WHERE id = ?",
+            arguments: [name, SnapshotKind.committed.rawValue, Timestamp.now(), usage.inodes, usage.size, r.id])
+        try setLabels(db, r.id, labels, replace: true)
+        return try get(db, name)
+    }
+
+    /// Deletes the record of `key`; refused while other snapshots have it as their parent.
+    func remove(_ db: Database, _ key: String) throws -> SnapshotRecord {
+        let r = try get(db, key)
+        if try Row.fetchOne(db, sql: "SELECT 1 FROM snapshot WHERE parent = ?", arguments: [r.id]) != nil {
+            throw SnapshotError.hasChildren(key)
+        }
+        try db.execute(sql: "DELETE FROM snapshot WHERE id = ?", arguments: [r.id])
+        return r
+    }
+
+    func setLabels(_ db: Database, _ id: Int64, _ labels: [String: String?], replace: Bool) throws {
+        if replace { try db.execute(sql: "DELETE FROM snapshotLabel WHERE snapshot = ?", arguments: [id]) }
+        for (k, v) in labels {
+            if let v {
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO snapshotLabel (snapshot, key, value) VALUES (?, ?, ?)",
+                    arguments: [id, k, v])
+            } else {
+                try db.execute(sql: "DELETE FROM snapshotLabel WHERE snapshot = ? AND key = ?", arguments: [id, k])
+            }
+        }
+        try db.execute(sql: "UPDATE snapshot SET updated = ? WHERE id = ?", arguments: [Timestamp.now(), id])
+    }
+
+    func all(_ db: Database) throws -> [SnapshotRecord] {
+        try Row.fetchAll(db, sql: "SELECT * FROM snapshot WHERE snapshotter = ? ORDER BY key", arguments: [snapshotter])
+            .map(SnapshotRecord.init(row:))
+    }
+
+    /// Every id this snapshotter has a record for (directories without one are leftovers).
+    func ids(_ db: Database) throws -> Set<Int64> {
+        Set(try Int64.fetchAll(db, sql: "SELECT id FROM snapshot WHERE snapshotter = ?", arguments: [snapshotter]))
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import StrataContent
+import StrataFS
+import StrataMetadata
+import StrataSnapshots
+
+/// A state root: everything Strata keeps between commands, in one directory.
+///
+///     ROOT/metadata.db     blob records and labels, leases (SQLite)
+///     ROOT/content/        the content store, an OCI image layout (skopeo and umoci read it)
+///     ROOT/ingest/         content writers in progress, resumable
+///     ROOT/snapshots/overlay/<id>, ROOT/snapshots/native/<id>   the snapshotters' directories
+public final class StateRoot: Sendable {
+    public let path: String
+    public let directory: Handle
+    public let metadata: MetadataDB
+    public let content: ContentStore
+
+    /// Opens the state root at `path`, creating it (mode 0700) and its parts as needed.
+    public init(path: String) throws {
+        try FileManager.default.createDirectory(
+            atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        self.path = path
+        directory = try Handle.openDirectory(path: path)
+        for name in ["content", "ingest"] {
+            try directory.makeDirectoryIfMissing(Array(name.utf8), mode: 0o700)
+        }
+        // The layout itself is readable by other users' tools, like containerd's content root.
+        try directory.changeMode(Array("content".utf8), 0o755)
+        metadata = try MetadataDB(path: path + "/metadata.db")
+        content = try ContentStore(
+            layout: directory.openDirectory(Array("content".utf8)),
+            ingests: directory.openDirectory(Array("ingest".utf8)), metadata: metadata)
+    }
+
+    public var leases: Leases { Leases(metadata) }
+
+    /// The snapshotter `name` (`overlay` or `native`); by default overlay where an overlay mount
+    /// works here, native otherwise.
+    public func snapshotter(_ name: String? = nil) throws -> LocalSnapshotter {
+        if let name { return try LocalSnapshotter.open(name, root: directory, rootPath: path, metadata: metadata) }
+        do {
+            return try LocalSnapshotter.open("overlay", root: directory, rootPath: path, metadata: metadata)
+        } catch SnapshotError.unavailable {
+            return try LocalSnapshotter.open("native", root: directory, rootPath: path, metadata: metadata)
+        }
+    }
+
+    /// `/var/lib/strata` for root; otherwise `$XDG_DATA_HOME/strata`, or `~/.local/share/strata`.
+    public static var defaultPath: String {
+        if Identity.effectiveUID == 0 { return "/var/lib/strata" }
+        let env = ProcessInfo.processInfo.environment
+        if let xdg = env["XDG_DATA_HOME"], xdg.hasPrefix("/") { return xdg + "/strata" }
+        return (env["HOME"] ?? NSHomeDirectory()) + "/.local/share/strata"
+    }
+}

@@ -1,0 +1,153 @@
+import ArgumentParser
+import StrataSnapshots
+import StrataStore
+
+/// `--snapshotter`: which backend (default: overlay where an overlay mount works, else native).
+struct SnapshotterOptions: ParsableArguments {
+    @OptionGroup var store: StoreOptions
+    @Option(help: "overlay or native (default: overlay where it works here).") var snapshotter: String?
+
+    func open() throws -> LocalSnapshotter { try store.open().snapshotter(snapshotter) }
+}
+
+struct SnapshotCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "snapshot", abstract: "The snapshotter: containerd's Active, View and Committed snapshots.",
+        subcommands: [
+            Prepare.self, View.self, Commit.self, Remove.self, List.self, Stat.self, Usage.self, Mounts.self,
+            Label.self,
+        ])
+
+    struct Prepare: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create an Active (writable) snapshot; print its mounts.")
+        @OptionGroup var options: SnapshotterOptions
+        @Argument(help: "The new snapshot's key.") var key: String
+        @Argument(help: "The committed parent (none: the empty tree).") var parent: String?
+        @Option(name: .customLong("label"), help: "KEY=VALUE, repeatable.") var labels: [String] = []
+        @Flag(help: "Print the mounts as JSON.") var json = false
+
+        func run() throws {
+            let labels = try parseLabels(labels).compactMapValues { $0 }
+            try Output.mounts(try options.open().prepare(key, parent: parent, labels: labels), json: json)
+        }
+    }
+
+    struct View: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a read-only View; print its mounts.")
+        @OptionGroup var options: SnapshotterOptions
+        @Argument(help: "The new view's key.") var key: String
+        @Argument(help: "The committed parent (none: the empty tree).") var parent: String?
+        @Option(name: .customLong("label"), help: "KEY=VALUE, repeatable.") var labels: [String] = []
+        @Flag(help: "Print the mounts as JSON.") var json = false
+
+        func run() throws {
+            let labels = try parseLabels(labels).compactMapValues { $0 }
+            try Output.mounts(try options.open().view(key, parent: parent, labels: labels), json: json)
+        }
+    }
+
+    struct Commit: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Commit the Active snapshot KEY as NAME.")
+        @OptionGroup var options: SnapshotterOptions
+        @Argument(help: "The committed snapshot's name.") var name: String
+        @Argument(help: "The Active snapshot's key.") var key: String
+        @Option(name: .customLong("label"), help: "KEY=VALUE, repeatable (labels are not inherited).")
+        var labels: [String] = []
+
+        func run() throws {
+            try options.open().commit(name, key: key, labels: try parseLabels(labels).compactMapValues { $0 })
+        }
+    }
+
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove snapshots.")
+        @OptionGroup var options: SnapshotterOptions
+        @Argument(help: "The keys.") var keys: [String]
+
+        func run() throws {
+            let s = try options.open()
+            for k in keys { try s.remove(k) }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "ls", abstract: "List the snapshots.")
+        @OptionGroup var options: SnapshotterOptions
+        @Flag(help: "One JSON object per snapshot.") var json = false
+
+        func run() throws {
+            let all = try options.open().list()
+            if json { return try Output.jsonLines(all) }
+            print("KEY\tPARENT\tKIND")
+            for i in all { print("\(i.name)\t\(i.parent ?? "")\t\(i.kind.rawValue)") }
+        }
+    }
+
+    struct Stat: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one snapshot.")
+        @OptionGroup var options: SnapshotterOptions
+        @Argument(help: "The key.") var key: String
+        @Flag(help: "Print it as JSON.") var json = false
+
+        func run() throws {
+            let i = try options.open().stat(key)
+            if json { return try Output.json(i) }
+            print("name:    \(i.name)\nkind:    \(i.kind.rawValue)\nparent:  \(i.parent ?? "-")")
+            print("created: \(i.createdAt)\nupdated: \(i.updatedAt)\nlabels:  \(Output.labels(i.labels))")
+        }
+    }
+
+    struct Usage: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Disk use of the snapshot's own layer.")
+        @OptionGroup var options: SnapshotterOptions
+        @Argument(help: "The key.") var key: String
+        @Flag(help: "Print it as JSON.") var json = false
+
+        func run() throws {
+            let u = try options.open().usage(key)
+            if json { return try Output.json(u) }
+            print("size:   \(u.size)\ninodes: \(u.inodes)")
+        }
+    }
+
+    struct Mounts: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "How to mount an Active snapshot or a View.")
+        @OptionGroup var options: SnapshotterOptions
+        @Argument(help: "The key.") var key: String
+        @Flag(help: "Print the mounts as JSON.") var json = false
+
+        func run() throws { try Output.mounts(try options.open().mounts(key), json: json) }
+    }
+
+    struct Label: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Set (KEY=VALUE) or remove (KEY=) labels.")
+        @OptionGroup var options: SnapshotterOptions
+        @Argument(help: "The key.") var key: String
+        @Argument(help: "KEY=VALUE to set, KEY= to remove.") var labels: [String]
+        @Flag(help: "Print the snapshot as JSON.") var json = false
+
+        func run() throws {
+            let i = try options.open().update(key, labels: try parseLabels(labels))
+            if json { return try Output.json(i) }
+            print(Output.labels(i.labels))
+        }
+    }
+}
+
+struct MountCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mount", abstract: "Mount an Active snapshot or a View at DIR.")
+    @OptionGroup var options: SnapshotterOptions
+    @Argument(help: "The key.") var key: String
+    @Argument(help: "The directory to mount on.") var target: String
+
+    func run() throws { try Mounter.mount(try options.open().mounts(key), at: target) }
+}
+
+struct UmountCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "umount", abstract: "Unmount DIR.")
+    @Argument(help: "The mount point.") var target: String
+
+    func run() throws { try Mounter.unmount(target) }
+}
