@@ -67,8 +67,7 @@ private final class ChunkQueue<Element>: @unchecked Sendable {
 /// copied: `nextChunk` gives the consumer the very memory the upstream filled.
 public final class PrefetchingSource: ChunkSource {
     private let queue: ChunkQueue<Chunk>
-    private var current: Chunk?
-    private var offset = 0
+    private var cursor = ChunkCursor()
     private var done = false
 
     public init(_ upstream: ByteSource, chunkSize: Int = 1 << 20, depth: Int = 16) {
@@ -103,49 +102,23 @@ public final class PrefetchingSource: ChunkSource {
     /// Up to `count` bytes of what is left, without consuming them: how compression is detected
     /// before the stream is handed on. Chunks are full except the last, so this is `count`
     /// bytes unless the stream is shorter or `count` exceeds a chunk.
-    public func peek(_ count: Int) throws -> [UInt8] {
-        if current == nil || offset == current!.count {
-            guard !done, let next = try queue.pop() else {
-                done = true
-                return []
-            }
-            current = next
-            offset = 0
-        }
-        return Array(current!.bytes[offset...].prefix(count))
-    }
+    public func peek(_ count: Int) throws -> [UInt8] { try cursor.peek(count, next: pull) }
 
     /// The rest of the current chunk, or the next one.
-    public func nextChunk() throws -> Chunk? {
-        if let current, offset < current.count {
-            self.current = nil
-            guard offset > 0 else { return current }
-            let rest = Chunk(capacity: current.count - offset)
-            rest.memory.copyMemory(from: UnsafeRawBufferPointer(rebasing: current.bytes[offset...]))
-            rest.count = current.count - offset
-            return rest
-        }
-        current = nil
+    public func nextChunk() throws -> Chunk? { try cursor.takeRest() ?? pull() }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        try cursor.read(into: buffer, next: pull)
+    }
+
+    /// The next chunk from the background thread; nil once it has ended.
+    private func pull() throws -> Chunk? {
         if done { return nil }
         guard let next = try queue.pop() else {
             done = true
             return nil
         }
         return next
-    }
-
-    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        guard buffer.count > 0 else { return 0 }
-        if current == nil || offset == current!.count {
-            guard let next = try nextChunk() else { return 0 }
-            current = next
-            offset = 0
-        }
-        let chunk = current!
-        let n = min(buffer.count, chunk.count - offset)
-        buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: chunk.bytes[offset..<offset + n]))
-        offset += n
-        return n
     }
 }
 

@@ -79,3 +79,44 @@ public protocol ChunkSource: ByteSource {
     /// The next chunk (never empty), or nil at the end of the stream.
     func nextChunk() throws -> Chunk?
 }
+
+/// The partly read chunk of a `ChunkSource` that is also read byte by byte: `read(into:)` copies
+/// from it, and the next `nextChunk` hands on what is left of it before any new chunk.
+struct ChunkCursor {
+    private var current: Chunk?
+    private var position = 0
+
+    /// The unread rest of the current chunk (copied only when part of it was read), or nil.
+    mutating func takeRest() -> Chunk? {
+        defer { current = nil }
+        guard let c = current, position < c.count else { return nil }
+        guard position > 0 else { return c }
+        let rest = Chunk(capacity: c.count - position)
+        rest.append(UnsafeRawBufferPointer(rebasing: c.bytes[position...]))
+        return rest
+    }
+
+    /// Up to `count` unread bytes of the current chunk, loading one from `next` when there is none.
+    mutating func peek(_ count: Int, next: () throws -> Chunk?) rethrows -> [UInt8] {
+        guard try load(next) else { return [] }
+        return Array(current!.bytes[position...].prefix(count))
+    }
+
+    /// Copies from the current chunk, taking the next from `next` once it is used up; 0 at the end.
+    mutating func read(into buffer: UnsafeMutableRawBufferPointer, next: () throws -> Chunk?) rethrows -> Int {
+        guard buffer.count > 0, try load(next) else { return 0 }
+        let c = current!
+        let n = min(buffer.count, c.count - position)
+        buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: c.bytes[position..<position + n]))
+        position += n
+        return n
+    }
+
+    /// Makes sure unread bytes are at hand; false at the end of the source.
+    private mutating func load(_ next: () throws -> Chunk?) rethrows -> Bool {
+        if let c = current, position < c.count { return true }
+        current = try next()
+        position = 0
+        return current != nil
+    }
+}

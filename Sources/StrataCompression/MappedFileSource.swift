@@ -12,8 +12,7 @@ public final class MappedFileSource: ChunkSource {
     private let size: Int64
     private let window: Int
     private var offset: Int64 = 0
-    private var current: Chunk?
-    private var position = 0
+    private var cursor = ChunkCursor()
 
     /// `fd` stays open (and owned by the caller) while this source is read.
     public init(fd: Int32, size: Int64, window: Int = 8 << 20) {
@@ -22,12 +21,14 @@ public final class MappedFileSource: ChunkSource {
         self.window = window
     }
 
-    public func nextChunk() throws -> Chunk? {
-        if let c = current, position < c.count {
-            current = nil
-            return position == 0 ? c : Self.copy(c, from: position)
-        }
-        current = nil
+    public func nextChunk() throws -> Chunk? { try cursor.takeRest() ?? mapNext() }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        try cursor.read(into: buffer, next: mapNext)
+    }
+
+    /// Maps the next window, populated; nil past the end of the file.
+    private func mapNext() throws -> Chunk? {
         guard offset < size else { return nil }
         let length = Int(min(Int64(window), size - offset))
         let p = mmap(nil, length, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, off_t(offset))
@@ -37,25 +38,6 @@ public final class MappedFileSource: ChunkSource {
         return Chunk(wrapping: UnsafeMutableRawBufferPointer(start: p, count: length)) { m in
             _ = munmap(m.baseAddress, m.count)
         }
-    }
-
-    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        if current == nil || position == current!.count {
-            guard let next = try nextChunk() else { return 0 }
-            current = next
-            position = 0
-        }
-        let c = current!
-        let n = min(buffer.count, c.count - position)
-        buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: c.bytes[position..<position + n]))
-        position += n
-        return n
-    }
-
-    private static func copy(_ c: Chunk, from position: Int) -> Chunk {
-        let rest = Chunk(capacity: c.count - position)
-        rest.append(UnsafeRawBufferPointer(rebasing: c.bytes[position...]))
-        return rest
     }
 
     struct MappingError: Error, CustomStringConvertible {

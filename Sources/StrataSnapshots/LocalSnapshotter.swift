@@ -104,10 +104,7 @@ public final class LocalSnapshotter: Snapshotter {
         // The directory is built outside any transaction (a native copy can take long), then
         // recorded and renamed into place in one, which checks the rules again.
         let parents = try metadata.read { db -> [Int64] in
-            if try records.find(db, key) != nil { throw SnapshotError.alreadyExists(key) }
-            guard let parent else { return [] }
-            guard let p = try records.find(db, parent) else { throw SnapshotError.notFound(parent) }
-            guard p.kind == .committed else { throw SnapshotError.parentNotCommitted(key: key, parent: parent) }
+            guard let p = try records.checkNew(db, key: key, parent: parent) else { return [] }
             return [p.id] + (try records.parents(db, of: p).map(\.id))
         }
         let temp = Array("new-\(getpid())-\(UInt32.random(in: 0...UInt32.max))".utf8)

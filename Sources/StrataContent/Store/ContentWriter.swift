@@ -28,7 +28,7 @@ public final class ContentWriter: ByteSink {
     private let lease: String?
 
     init(store: ContentStore, ref: String, total: Int64?, lease: String?) throws {
-        let name = Array(StrataCompression.Digest.sha256(Array(ref.utf8)).encoded.utf8)
+        let name = ContentWriter.ingestName(ref)
         let (dir, file) = try Self.openIngest(store, ref: ref, name: name, total: total, lease: lease)
         self.store = store
         self.ref = ref
@@ -150,6 +150,11 @@ public final class ContentWriter: ByteSink {
         close()
     }
 
+    /// The ingest directory's name for `ref`: its SHA-256, as containerd's local store names it.
+    static func ingestName(_ ref: String) -> [UInt8] {
+        Array(StrataCompression.Digest.sha256(Array(ref.utf8)).encoded.utf8)
+    }
+
     static func writeSmallFile(_ dir: Handle, _ name: String, _ text: String) throws {
         let f = try dir.open(Array(name.utf8), flags: O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, mode: 0o600)
         try Array(text.utf8).withUnsafeBytes { try f.write($0) }
@@ -182,7 +187,7 @@ extension ContentStore {
 
     /// Removes the ingest of `ref` unless a writer holds it.
     public func abortIngest(ref: String) throws {
-        let name = Array(StrataCompression.Digest.sha256(Array(ref.utf8)).encoded.utf8)
+        let name = ContentWriter.ingestName(ref)
         guard let dir = try? ingestDirectory.openDirectory(name) else { return }
         guard try dir.lock(wait: false) else { throw ContentError.locked(ref: ref) }
         try ingestDirectory.removeAll(name)

@@ -66,17 +66,21 @@ struct SnapshotRecords {
             createdAt: Timestamp.date(r.created), updatedAt: Timestamp.date(r.updated))
     }
 
+    /// The parent a new snapshot `key` would have (nil: the empty tree), after containerd's rules:
+    /// the key is free, the parent exists and is committed.
+    func checkNew(_ db: Database, key: String, parent: String?) throws -> SnapshotRecord? {
+        if try find(db, key) != nil { throw SnapshotError.alreadyExists(key) }
+        guard let parent else { return nil }
+        guard let p = try find(db, parent) else { throw SnapshotError.notFound(parent) }
+        guard p.kind == .committed else { throw SnapshotError.parentNotCommitted(key: key, parent: parent) }
+        return p
+    }
+
     /// A new Active or View snapshot over `parent`, which must be committed.
     func create(_ db: Database, key: String, kind: SnapshotKind, parent: String?, labels: [String: String]) throws
         -> SnapshotRecord
     {
-        if try find(db, key) != nil { throw SnapshotError.alreadyExists(key) }
-        var parentID: Int64?
-        if let parent {
-            guard let p = try find(db, parent) else { throw SnapshotError.notFound(parent) }
-            guard p.kind == .committed else { throw SnapshotError.parentNotCommitted(key: key, parent: parent) }
-            parentID = p.id
-        }
+        let parentID = try checkNew(db, key: key, parent: parent)?.id
         let now = Timestamp.now()
         try db.execute(
             sql: """
