@@ -78,7 +78,11 @@ let package = Package(
             swiftSettings: strictSwift),
         .target(
             name: "StrataStore",
-            dependencies: ["StrataContent", "StrataFS", "StrataMetadata", "StrataSnapshots"],
+            dependencies: [
+                "StrataChanges", "StrataCompression", "StrataContent", "StrataDiff", "StrataFS", "StrataMetadata",
+                "StrataSnapshots",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strictSwift),
         .target(
             name: "StrataArchive",

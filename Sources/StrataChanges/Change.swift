@@ -8,6 +8,9 @@ public enum ChangeKind: String, Sendable, Hashable {
     /// A hardlinked file that did not change. Reported only so that layer writers can rebuild
     /// hardlink groups; `strata changes` does not print it.
     case unmodified
+    /// A directory whose lower contents are all hidden (an overlayfs opaque directory), reported
+    /// after the directory's own event and before its children; layers write it as `.wh..wh..opq`.
+    case opaque
 
     /// The letter `docker diff` uses: A, C or D.
     public var letter: String {
@@ -16,6 +19,7 @@ public enum ChangeKind: String, Sendable, Hashable {
         case .modify: return "C"
         case .delete: return "D"
         case .unmodified: return "U"
+        case .opaque: return "O"
         }
     }
 }

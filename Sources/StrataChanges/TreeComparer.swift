@@ -14,17 +14,24 @@ public struct TreeComparer {
     public var xattrPolicy: XattrPolicy
     /// Threads that list, stat and compare directories ahead of the consumer (0: sequential).
     public var workers: Int
+    /// When `upper` began as a copy of `lower` finished at this moment (a native snapshot), the
+    /// inode change times are evidence: an entry untouched since is unchanged without a look, and
+    /// any other has its contents compared whenever its metadata match, so a write that restores
+    /// size and mtime is still caught.
+    public var copiedAt: FileTime?
 
-    public init(xattrPolicy: XattrPolicy = .capability, workers: Int? = nil) {
+    public init(xattrPolicy: XattrPolicy = .capability, workers: Int? = nil, copiedAt: FileTime? = nil) {
         self.xattrPolicy = xattrPolicy
         self.workers = workers ?? ProcessInfo.processInfo.activeProcessorCount
+        self.copiedAt = copiedAt
     }
 
     /// Compares `lower` (nil: the empty tree) with `upper`, feeding `sink`. Returns false when the
     /// sink stopped the walk.
     @discardableResult
     public func compare(lower: Handle?, upper: Handle, into sink: inout some ChangeSink) throws -> Bool {
-        let differ = DirectoryDiffer(policy: xattrPolicy, rule: SameFileRule(policy: xattrPolicy))
+        let differ = DirectoryDiffer(policy: xattrPolicy, rule: SameFileRule(
+                policy: xattrPolicy, check: copiedAt.map { .evidence(untouchedSince: $0) } ?? .containerd))
         let root = DirectoryJob(.handles(lower: lower, upper: upper), prefix: [])
         return try WalkScheduler(differ: differ).run(root, workers: workers, sink: &sink)
     }

@@ -22,6 +22,11 @@ public struct Differ {
     /// Writes the layer for `lower` (nil: the empty tree) → `upper` into `sink`, and returns its
     /// descriptor.
     public func write(lower: Handle?, upper: Handle, to sink: ByteSink) throws -> Descriptor {
+        try write(.trees(lower: lower, upper: upper), to: sink)
+    }
+
+    /// Writes the layer of the changes `source` finds into `sink`, and returns its descriptor.
+    public func write(_ source: ChangeSource, to sink: ByteSink) throws -> Descriptor {
         let blob = DigestingSink(sink)
         let compressor = try options.compression.compressor(level: options.level, into: blob)
         // Compression and the blob digest run on a second thread. Uncompressed, the blob is the tar
@@ -30,12 +35,18 @@ public struct Differ {
         let diffID = options.compression == .none ? nil : DigestingSink(background)
         let tar = TarWriter(diffID ?? background)
         var writer = LayerWriter(
-            tar: tar, upperRoot: upper,
+            tar: tar, upperRoot: source.upper,
             options: LayerWriterOptions(
                 sourceDateEpoch: options.sourceDateEpoch, nanosecondTimes: options.nanosecondTimes,
                 xattrPolicy: options.xattrs))
         if let onProgress { writer.onProgress = { onProgress(LayerProgress(entries: $0, bytes: $1)) } }
-        try TreeComparer(xattrPolicy: options.xattrs).compare(lower: lower, upper: upper, into: &writer)
+        switch source {
+        case .trees(let lower, let upper, let copiedAt):
+            try TreeComparer(xattrPolicy: options.xattrs, copiedAt: copiedAt)
+                .compare(lower: lower, upper: upper, into: &writer)
+        case .overlayUpper(let lower, let upper):
+            try UpperDirComparer(xattrPolicy: options.xattrs).compare(lower: lower, upper: upper, into: &writer)
+        }
         try writer.finish()
         return Descriptor(
             mediaType: MediaType.layer(options.compression), digest: blob.digest, size: blob.count,
@@ -49,6 +60,23 @@ public struct Differ {
         let lowerRoot = try lower.map { try Handle.openDirectory(path: $0) }
         return try AtomicFile.write(to: output) { file in
             try write(lower: lowerRoot, upper: upperRoot, to: HandleSink(file))
+        }
+    }
+}
+
+/// Where a layer's changes come from.
+public enum ChangeSource {
+    /// Two trees walked together (`TreeComparer`); `copiedAt` when `upper` began as a copy of
+    /// `lower` finished at that moment (a native snapshot), whose change times then serve as
+    /// evidence.
+    case trees(lower: Handle?, upper: Handle, copiedAt: FileTime? = nil)
+    /// An overlayfs upper directory over its merged lower tree (`UpperDirComparer`).
+    case overlayUpper(lower: Handle?, upper: Handle)
+
+    /// The tree whose entries the layer carries.
+    var upper: Handle {
+        switch self {
+        case .trees(_, let upper, _), .overlayUpper(_, let upper): return upper
         }
     }
 }

@@ -25,6 +25,14 @@ public struct FileTime: Sendable, Hashable, Comparable {
 
     public static let epoch = FileTime(seconds: 0)
 
+    /// The time as one integer, as the metadata database stores times.
+    public var nanosecondsSince1970: Int64 { seconds * 1_000_000_000 + Int64(nanoseconds) }
+
+    public init(nanosecondsSince1970 ns: Int64) {
+        let (q, r) = ns.quotientAndRemainder(dividingBy: 1_000_000_000)
+        self.init(seconds: r < 0 ? q - 1 : q, nanoseconds: UInt32(r < 0 ? r + 1_000_000_000 : r))
+    }
+
     public static func < (a: FileTime, b: FileTime) -> Bool {
         (a.seconds, a.nanoseconds) < (b.seconds, b.nanoseconds)
     }
@@ -48,6 +56,10 @@ public struct FileMetadata: Sendable, Hashable {
     public var rdevMinor: UInt32
     public var modificationTime: FileTime
     public var accessTime: FileTime
+    /// The inode's last status change: set by the kernel on every write, chmod, chown, link,
+    /// rename or xattr change, and never settable by a user, so it is evidence that an entry was
+    /// untouched since a moment (see the native snapshotter's diff).
+    public var changeTime: FileTime = .epoch
     /// Bytes allocated on disk; smaller than `size` for sparse files.
     public var allocatedBytes: UInt64
 
@@ -87,5 +99,6 @@ public struct FileMetadata: Sendable, Hashable {
             modificationTime: FileTime(seconds: s.mtime_sec, nanoseconds: s.mtime_nsec),
             accessTime: FileTime(seconds: s.atime_sec, nanoseconds: s.atime_nsec),
             allocatedBytes: s.blocks * 512)
+        changeTime = FileTime(seconds: s.ctime_sec, nanoseconds: s.ctime_nsec)
     }
 }

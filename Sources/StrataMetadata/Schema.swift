@@ -59,6 +59,11 @@ enum Schema {
                 t.primaryKey(["snapshot", "key"])
             }
         }
+        m.registerMigration("v3: native snapshot evidence") { db in
+            // When an Active native snapshot's copy of its parent was complete (ctime, ns): its diff
+            // trusts entries whose change time has not moved past it.
+            try db.alter(table: "snapshot") { t in t.add(column: "copiedAt", .integer) }
+        }
         return m
     }
 }

@@ -113,8 +113,12 @@ public final class LocalSnapshotter: Snapshotter {
             try layout.populate(
                 directory.openDirectory(temp), kind: kind,
                 parents: try parents.map { try directory.openDirectory(Array(String($0).utf8)) })
+            let copiedAt =
+                layout.copiesParent && kind == .active && !parents.isEmpty
+                ? try ChangeClock.settle(in: directory).nanosecondsSince1970 : nil
             return try metadata.write { db in
-                let r = try records.create(db, key: key, kind: kind, parent: parent, labels: labels)
+                let r = try records.create(
+                    db, key: key, kind: kind, parent: parent, labels: labels, copiedAt: copiedAt)
                 guard try records.parents(db, of: r).map(\.id) == parents else {
                     throw SnapshotError.unavailable("snapshot \(key): its parent changed while it was prepared")
                 }

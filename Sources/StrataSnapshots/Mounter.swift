@@ -43,10 +43,14 @@ public enum Mounter {
 /// Whether overlay mounts work here, found by mounting a tiny one under `directory` (containerd
 /// checks the same way before it picks the overlay snapshotter).
 public enum OverlaySupport {
-    /// Options every overlay mount gets: `index=off` where the kernel exposes the parameter, so
-    /// snapshots can be remounted in other combinations, as containerd sets it.
+    /// Options every overlay mount gets, each where the kernel has the parameter: `index=off`, so
+    /// snapshots can be remounted in other combinations, as containerd sets it; `redirect_dir=off`
+    /// and `metacopy=off`, so that an upper directory holds whole entries (a renamed directory is
+    /// copied, a chmod copies data) and its diff needs no lower walk.
     public static var defaultOptions: [String] {
-        FileManager.default.fileExists(atPath: "/sys/module/overlay/parameters/index") ? ["index=off"] : []
+        ["index", "redirect_dir", "metacopy"].filter {
+            FileManager.default.fileExists(atPath: "/sys/module/overlay/parameters/\($0)")
+        }.map { $0 + "=off" }
     }
 
     /// nil when an overlay mount works in `directory`; otherwise why not.

@@ -9,6 +9,7 @@ final class ProgressLine {
     private let start = Date()
     private var last = Date.distantPast
     private let verb: String
+    private var latest = LayerProgress(entries: 0, bytes: 0)
 
     init(_ verb: String) {
         self.verb = verb
@@ -17,15 +18,23 @@ final class ProgressLine {
 
     func update(_ p: LayerProgress) {
         guard enabled else { return }
+        latest = p
         let now = Date()
         guard now.timeIntervalSince(last) >= 0.1 else { return }
         last = now
         draw(p, now)
     }
 
+    /// Draws the final figures `p` and ends the line.
     func finish(_ p: LayerProgress) {
+        latest = p
+        finish()
+    }
+
+    /// Draws the last figures and ends the line.
+    func finish() {
         guard enabled else { return }
-        draw(p, Date())
+        draw(latest, Date())
         FileHandle.standardError.write(Data("\n".utf8))
     }
 

@@ -15,7 +15,7 @@ struct SnapshotCommand: ParsableCommand {
         commandName: "snapshot", abstract: "The snapshotter: containerd's Active, View and Committed snapshots.",
         subcommands: [
             Prepare.self, View.self, Commit.self, Remove.self, List.self, Stat.self, Usage.self, Mounts.self,
-            Label.self,
+            Label.self, SnapshotDiffCommand.self,
         ])
 
     struct Prepare: ParsableCommand {

@@ -11,6 +11,11 @@ import Testing
 @Suite(.serialized) struct SnapshotterConformanceTests {
     /// A fresh state root and the backend under test, or nil when it cannot run here.
     static func open(_ backend: String) throws -> (TempDirectory, LocalSnapshotter)? {
+        try openRoot(backend).map { ($0.0, $0.2) }
+    }
+
+    /// A fresh state root with the backend under test, or nil when it cannot run here.
+    static func openRoot(_ backend: String) throws -> (TempDirectory, StateRoot, LocalSnapshotter)? {
         guard TestEnvironment.requirementsMet(root: true, fail: { Issue.record(Comment(rawValue: $0)) }) else {
             return nil
         }
@@ -21,7 +26,7 @@ import Testing
         }
         let t = TempDirectory("snap-\(backend)")
         let root = try StateRoot(path: t.at("root"))
-        return (t, try root.snapshotter(backend))
+        return (t, root, try root.snapshotter(backend))
     }
 
     /// Mounts `key` at a new directory for the duration of `body`.

@@ -7,8 +7,11 @@ import StrataFS
 public struct DirectorySnapshot: Equatable, Sendable {
     public var entries: [String: String]
 
-    /// Records the tree at `path`, skipping the subtree `excluding` (a path relative to it).
-    public static func take(_ path: String, excluding: String? = nil) throws -> DirectorySnapshot {
+    /// Records the tree at `path`, skipping the subtree `excluding` (a path relative to it), with
+    /// the xattrs `xattrs` carries when given.
+    public static func take(_ path: String, excluding: String? = nil, xattrs: XattrPolicy? = nil) throws
+        -> DirectorySnapshot
+    {
         var out: [String: String] = [:]
         func walk(_ dir: Handle, _ prefix: String) throws {
             for e in try dir.entries() {
@@ -17,6 +20,9 @@ public struct DirectorySnapshot: Equatable, Sendable {
                 let m = try dir.stat(e.name)
                 var desc =
                     "\(m.type) \(String(m.permissions, radix: 8)) \(m.uid):\(m.gid) \(m.size) \(m.modificationTime)"
+                if let xattrs {
+                    for x in try dir.xattrs(e.name, policy: xattrs).entries { desc += " \(x.name)=\(x.value)" }
+                }
                 switch m.type {
                 case .regular:
                     let bytes = try HandleSource(dir.open(e.name, flags: 0)).readToEnd()

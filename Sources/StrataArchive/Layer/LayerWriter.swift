@@ -23,7 +23,8 @@ public struct LayerWriterOptions: Sendable {
 }
 
 /// Writes the change stream as an OCI layer tar, with containerd's rules: deletions become
-/// whiteouts (empty regular files, mode 0, owner 0, time 1970), missing parent directories are
+/// whiteouts (empty regular files, mode 0, owner 0, time 1970), opaque directories
+/// `.wh..wh..opq` markers alike, missing parent directories are
 /// written before their children with the upper tree's metadata, the first changed name of a
 /// hardlink group carries the data and every other name of the group becomes a link to it,
 /// sockets are skipped, and user and group names are left empty.
@@ -52,10 +53,11 @@ public struct LayerWriter: ChangeSink {
 
     public mutating func handle(_ change: Change) throws -> WalkDecision {
         let name = Array(change.path.drop { $0 == PathName.slash })
-        if change.kind == .delete {
-            var wh = Self.parent(of: name)
+        if change.kind == .delete || change.kind == .opaque {
+            var wh = change.kind == .opaque ? name : Self.parent(of: name)
             if !wh.isEmpty { wh.append(PathName.slash) }
-            wh.append(contentsOf: Whiteout.name(deleting: Self.base(of: name)))
+            wh.append(
+                contentsOf: change.kind == .opaque ? Whiteout.opaqueMarker : Whiteout.name(deleting: Self.base(of: name)))
             try includeParents(wh)
             try tar.writeHeader(TarHeader(name: wh, typeflag: TarHeader.Kind.regular.rawValue))
             entries += 1

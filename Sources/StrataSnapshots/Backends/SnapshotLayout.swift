@@ -7,6 +7,9 @@ protocol SnapshotLayout: Sendable {
     /// Fills the new snapshot directory `dir` for a snapshot of `kind` over `parents` (the
     /// immediate parent first, each the parent's own directory).
     func populate(_ dir: Handle, kind: SnapshotKind, parents: [Handle]) throws
+    /// Whether an Active snapshot starts as a copy of its parent's tree (whose diff can then use
+    /// the copy's change times as evidence).
+    var copiesParent: Bool { get }
     /// The mounts of snapshot `id` whose directories live under `base`.
     func mounts(base: String, id: Int64, kind: SnapshotKind, parents: [Int64]) -> [Mount]
     /// The subdirectory holding the snapshot's own files ("fs" for overlay), nil for the directory itself.
@@ -18,6 +21,8 @@ protocol SnapshotLayout: Sendable {
 struct NativeLayout: SnapshotLayout {
     var name: String { "native" }
     var contents: [UInt8]? { nil }
+
+    var copiesParent: Bool { true }
 
     func populate(_ dir: Handle, kind: SnapshotKind, parents: [Handle]) throws {
         guard kind == .active, let parent = parents.first else { return }
@@ -39,6 +44,8 @@ struct OverlayLayout: SnapshotLayout {
     var contents: [UInt8]? { Array("fs".utf8) }
     /// Extra options every overlay mount gets (`index=off` where the kernel has the parameter).
     var options: [String]
+
+    var copiesParent: Bool { false }
 
     func populate(_ dir: Handle, kind: SnapshotKind, parents: [Handle]) throws {
         try dir.makeDirectory(Array("fs".utf8), mode: 0o755)

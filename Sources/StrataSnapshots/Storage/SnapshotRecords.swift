@@ -10,6 +10,8 @@ struct SnapshotRecord: Equatable {
     var created: Int64
     var updated: Int64
     var usage: SnapshotUsage
+    /// Nanoseconds; see `SnapshotLayers.copiedAt`.
+    var copiedAt: Int64?
 
     init(row: Row) {
         id = row["id"]
@@ -19,6 +21,7 @@ struct SnapshotRecord: Equatable {
         created = row["created"]
         updated = row["updated"]
         usage = SnapshotUsage(inodes: row["inodes"], size: row["size"])
+        copiedAt = row["copiedAt"]
     }
 }
 
@@ -77,15 +80,17 @@ struct SnapshotRecords {
     }
 
     /// A new Active or View snapshot over `parent`, which must be committed.
-    func create(_ db: Database, key: String, kind: SnapshotKind, parent: String?, labels: [String: String]) throws
-        -> SnapshotRecord
-    {
+    func create(
+        _ db: Database, key: String, kind: SnapshotKind, parent: String?, labels: [String: String],
+        copiedAt: Int64? = nil
+    ) throws -> SnapshotRecord {
         let parentID = try checkNew(db, key: key, parent: parent)?.id
         let now = Timestamp.now()
         try db.execute(
             sql: """
-                INSERT INTO snapshot (snapshotter, key, kind, parent, created, updated) VALUES (?, ?, ?, ?, ?, ?)
-                """, arguments: [snapshotter, key, kind.rawValue, parentID, now, now])
+                INSERT INTO snapshot (snapshotter, key, kind, parent, created, updated, copiedAt)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [snapshotter, key, kind.rawValue, parentID, now, now, copiedAt])
         let r = try get(db, key)
         try setLabels(db, r.id, labels, replace: true)
         return r
