@@ -30,7 +30,9 @@ public struct TreeComparer {
     /// sink stopped the walk.
     @discardableResult
     public func compare(lower: Handle?, upper: Handle, into sink: inout some ChangeSink) throws -> Bool {
-        let differ = DirectoryDiffer(policy: xattrPolicy, rule: SameFileRule(
+        let differ = DirectoryDiffer(
+            policy: xattrPolicy,
+            rule: SameFileRule(
                 policy: xattrPolicy, check: copiedAt.map { .evidence(untouchedSince: $0) } ?? .containerd))
         let root = DirectoryJob(.handles(lower: lower, upper: upper), prefix: [])
         return try WalkScheduler(differ: differ).run(root, workers: workers, sink: &sink)

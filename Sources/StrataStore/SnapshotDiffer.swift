@@ -44,7 +44,8 @@ public struct SnapshotDiffer {
         if base == layers.parent, let own = layers.own {
             if layers.isOverlayUpper {
                 do {
-                    let d = try snapshotter.withTree(base) { lower in try store(.overlayUpper(lower: lower, upper: own)) }
+                    let d = try snapshotter.withTree(base) { lower in try store(.overlayUpper(lower: lower, upper: own))
+                    }
                     return (d, .overlayUpper)
                 } catch is UpperDirError {
                     // redirect_dir or metacopy entries (an upper written by other mount options):

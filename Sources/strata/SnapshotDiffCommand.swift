@@ -32,7 +32,8 @@ struct SnapshotDiffCommand: ParsableCommand {
 
     func run() throws {
         let root = try options.store.open()
-        var differ = SnapshotDiffer(root: root, snapshotter: try root.snapshotter(options.snapshotter), options: layer.diffOptions)
+        var differ = SnapshotDiffer(
+            root: root, snapshotter: try root.snapshotter(options.snapshotter), options: layer.diffOptions)
         differ.labels = try parseLabels(labels).compactMapValues { $0 }
         differ.lease = lease
         let progress = ProgressLine("diff")
@@ -45,7 +46,9 @@ struct SnapshotDiffCommand: ParsableCommand {
         }
         if json {
             return try Output.json(
-                Result(mediaType: d.mediaType, digest: d.digest.description, size: d.size, annotations: d.annotations, method: method))
+                Result(
+                    mediaType: d.mediaType, digest: d.digest.description, size: d.size, annotations: d.annotations,
+                    method: method))
         }
         try Output.descriptor(d, json: false)
     }

@@ -133,7 +133,8 @@ import Testing
         #expect(r.succeeded, "\(r.stderr)")
         let object = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
         let digest = try #require(object?["digest"] as? String)
-        #expect(Digest.sha256(Array(try Data(contentsOf: URL(fileURLWithPath: t.at("layer.tgz"))))).description == digest)
+        #expect(
+            Digest.sha256(Array(try Data(contentsOf: URL(fileURLWithPath: t.at("layer.tgz"))))).description == digest)
         let info = try await Tool.strata(["--root", t.at("root"), "content", "info", digest])
         #expect(info.succeeded && info.stdout.contains("containerd.io/uncompressed"))
         let missing = try await Tool.strata(["--root", t.at("root"), "snapshot", "diff", "nope", "-o", t.at("x")])

@@ -57,7 +57,8 @@ public struct LayerWriter: ChangeSink {
             var wh = change.kind == .opaque ? name : Self.parent(of: name)
             if !wh.isEmpty { wh.append(PathName.slash) }
             wh.append(
-                contentsOf: change.kind == .opaque ? Whiteout.opaqueMarker : Whiteout.name(deleting: Self.base(of: name)))
+                contentsOf: change.kind == .opaque
+                    ? Whiteout.opaqueMarker : Whiteout.name(deleting: Self.base(of: name)))
             try includeParents(wh)
             try tar.writeHeader(TarHeader(name: wh, typeflag: TarHeader.Kind.regular.rawValue))
             entries += 1

@@ -114,5 +114,7 @@ public struct UpperDirError: Error, CustomStringConvertible {
     public var path: String
     public var reason: String
 
-    public var description: String { "\(path): the overlay upper directory holds \(reason), which the fast path does not read" }
+    public var description: String {
+        "\(path): the overlay upper directory holds \(reason), which the fast path does not read"
+    }
 }
