@@ -71,6 +71,19 @@ extension ByteSource {
         }
     }
 
+    /// Everything the source gives until its end; an error past `limit` bytes (for documents read
+    /// whole, such as an image's JSON).
+    public func readToEnd(chunk: Int = 65_536, limit: Int = Int.max) throws -> [UInt8] {
+        var out: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: chunk)
+        while true {
+            let n = try buffer.withUnsafeMutableBytes { try read(into: $0) }
+            if n == 0 { return out }
+            out.append(contentsOf: buffer[..<n])
+            if out.count > limit { throw StreamError.tooLong(limit: limit) }
+        }
+    }
+
     /// Reads and drops `count` bytes; an error if the stream is shorter.
     public func skip(_ count: Int64) throws {
         var left = count
@@ -86,10 +99,12 @@ extension ByteSource {
 
 public enum StreamError: Error, CustomStringConvertible {
     case endedEarly(expected: Int64, read: Int64)
+    case tooLong(limit: Int)
 
     public var description: String {
         switch self {
         case .endedEarly(let e, let r): return "the input ended after \(r) bytes, expected at least \(e)"
+        case .tooLong(let limit): return "the input is longer than the \(limit) bytes allowed"
         }
     }
 }

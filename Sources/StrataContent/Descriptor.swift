@@ -21,9 +21,17 @@ public struct Descriptor: Codable, Hashable, Sendable {
     }
 }
 
-/// OCI media types Strata writes.
+/// OCI media types Strata writes, and Docker's that it reads.
 public enum MediaType {
     public static let layer = "application/vnd.oci.image.layer.v1.tar"
+    public static let index = "application/vnd.oci.image.index.v1+json"
+    public static let manifest = "application/vnd.oci.image.manifest.v1+json"
+    public static let config = "application/vnd.oci.image.config.v1+json"
+    public static let dockerManifestList = "application/vnd.docker.distribution.manifest.list.v2+json"
+    public static let dockerManifest = "application/vnd.docker.distribution.manifest.v2+json"
+
+    public static func isIndex(_ t: String?) -> Bool { t == index || t == dockerManifestList }
+    public static func isManifest(_ t: String?) -> Bool { t == manifest || t == dockerManifest }
 
     /// The layer media type for a compression: `...tar`, `...tar+gzip` or `...tar+zstd`.
     public static func layer(_ compression: Compression) -> String { layer + compression.mediaTypeSuffix }
@@ -33,4 +41,11 @@ public enum MediaType {
 public enum Annotations {
     /// The digest of a layer's uncompressed tar stream (its diffID).
     public static let uncompressed = "containerd.io/uncompressed"
+    /// The name an image has in an OCI layout's `index.json`.
+    public static let refName = "org.opencontainers.image.ref.name"
+    /// Marks a blob or snapshot that garbage collection must keep.
+    public static let gcRoot = "containerd.io/gc.root"
+    /// On an image's config blob: the top snapshot of its unpacked chain, per snapshotter
+    /// (`containerd.io/gc.ref.snapshot.<snapshotter>`), which the image holds.
+    public static func gcSnapshotRef(_ snapshotter: String) -> String { "containerd.io/gc.ref.snapshot." + snapshotter }
 }

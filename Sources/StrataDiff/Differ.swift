@@ -81,26 +81,12 @@ public enum ChangeSource {
     }
 }
 
-/// Writes a file under a temporary name and renames it into place only when complete.
+/// Writes a file given by path whole or not at all (see `Handle.writeAtomically`).
 public enum AtomicFile {
     public static func write<R>(to path: String, _ body: (Handle) throws -> R) throws -> R {
-        let temp = temporaryName(for: path)
-        let file = try Handle.openFile(path: temp, flags: O_WRONLY | O_CREAT | O_EXCL, mode: 0o644)
-        do {
-            let result = try body(file)
-            try file.sync()
-            guard rename(temp, path) == 0 else { throw FSError("rename", path: path, errno: .init(rawValue: errno)) }
-            return result
-        } catch {
-            unlink(temp)
-            throw error
-        }
-    }
-
-    static func temporaryName(for path: String) -> String {
         let slash = path.lastIndex(of: "/")
-        let dir = slash.map { String(path[...$0]) } ?? ""
+        let dir = try Handle.openDirectory(path: slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? ".")
         let base = slash.map { String(path[path.index(after: $0)...]) } ?? path
-        return "\(dir).\(base).strata-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        return try dir.writeAtomically(Array(base.utf8), body)
     }
 }

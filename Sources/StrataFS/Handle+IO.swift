@@ -26,6 +26,15 @@ extension Handle {
         return done
     }
 
+    /// The rest of a small file (a document, a note): `EFBIG` past `limit` bytes.
+    public func readToEnd(limit: Int) throws(FSError) -> [UInt8] {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: limit + 1, alignment: 1)
+        defer { buffer.deallocate() }
+        let n = try readFully(into: buffer)
+        if n > limit { throw fail("read", nil, .fileTooLarge) }
+        return Array(buffer[..<n])
+    }
+
     public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(FSError) -> Int {
         switch retrying({ strata_pread(fd, buffer.baseAddress, buffer.count, offset) }) {
         case .success(let n): return n

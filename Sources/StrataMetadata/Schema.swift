@@ -59,10 +59,14 @@ enum Schema {
                 t.primaryKey(["snapshot", "key"])
             }
         }
-        m.registerMigration("v3: native snapshot evidence") { db in
-            // When an Active native snapshot's copy of its parent was complete (ctime, ns): its diff
-            // trusts entries whose change time has not moved past it.
-            try db.alter(table: "snapshot") { t in t.add(column: "copiedAt", .integer) }
+        m.registerMigration("v3: snapshot evidence and leases") { db in
+            try db.alter(table: "snapshot") { t in
+                // When an Active native snapshot's copy of its parent was complete (ctime, ns): its
+                // diff trusts entries whose change time has not moved past it.
+                t.add(column: "copiedAt", .integer)
+                // 1: created under a lease (an unpack's, a client's), so not a gc root of its own.
+                t.add(column: "leased", .integer).notNull().defaults(to: 0)
+            }
         }
         return m
     }

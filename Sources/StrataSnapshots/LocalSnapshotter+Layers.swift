@@ -20,19 +20,23 @@ public struct SnapshotLayers {
     /// When the copy of the parent that `own` began as was complete (native Active snapshots and
     /// their commits): entries whose change time is not later are unchanged.
     public var copiedAt: FileTime?
+    /// Overlay: the parents' layers (`fs`), the immediate parent first, as an applier writing
+    /// into `own` as an upper directory needs them. Empty for native.
+    public var lowers: [Handle]
 }
 
 extension LocalSnapshotter {
     /// The directories of snapshot `key`, for a diff against its parent.
     public func layers(_ key: String) throws -> SnapshotLayers {
-        let (r, parent) = try metadata.read { db in
+        let (r, chain) = try metadata.read { db in
             let r = try records.get(db, key)
-            return (r, try r.parent.map { try records.byID(db, $0).key })
+            return (r, try records.parents(db, of: r))
         }
         return SnapshotLayers(
-            kind: r.kind, parent: parent, isOverlayUpper: !layout.copiesParent,
+            kind: r.kind, parent: chain.first?.key, isOverlayUpper: !layout.copiesParent,
             own: r.kind == .view ? nil : try ownTree(r.id),
-            copiedAt: r.copiedAt.map(FileTime.init(nanosecondsSince1970:)))
+            copiedAt: r.copiedAt.map(FileTime.init(nanosecondsSince1970:)),
+            lowers: layout.copiesParent ? [] : try chain.map { try ownTree($0.id) })
     }
 
     /// Runs `body` with the whole tree of snapshot `key` read-only (nil: the empty tree). An

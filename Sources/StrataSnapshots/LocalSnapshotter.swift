@@ -22,13 +22,20 @@ public final class LocalSnapshotter: Snapshotter {
     let layout: SnapshotLayout
     let records: SnapshotRecords
 
-    init(layout: SnapshotLayout, directory: Handle, path: String, metadata: MetadataDB) {
+    init(layout: SnapshotLayout, directory: Handle, path: String, metadata: MetadataDB, lease: String? = nil) {
         self.layout = layout
         self.name = layout.name
         self.directory = directory
         self.path = path
         self.metadata = metadata
-        records = SnapshotRecords(snapshotter: layout.name)
+        records = SnapshotRecords(snapshotter: layout.name, lease: lease)
+    }
+
+    /// The same snapshotter, putting the snapshots it creates or commits in `lease` (containerd
+    /// passes the lease in the call's context): they are then kept by the lease and by what
+    /// references them, and are not garbage-collection roots of their own.
+    public func leased(_ lease: String?) -> LocalSnapshotter {
+        LocalSnapshotter(layout: layout, directory: directory, path: path, metadata: metadata, lease: lease)
     }
 
     public func stat(_ key: String) throws -> SnapshotInfo {
@@ -79,6 +86,12 @@ public final class LocalSnapshotter: Snapshotter {
 
     public func list() throws -> [SnapshotInfo] {
         try metadata.read { db in try records.all(db).map { try records.info(db, $0) } }
+    }
+
+    /// The keys of snapshots created outside any lease: a user's, which garbage collection keeps
+    /// until they are removed.
+    public func unleasedKeys() throws -> Set<String> {
+        try metadata.read { db in Set(try records.all(db).filter { !$0.leased }.map(\.key)) }
     }
 
     /// Deletes directories that no record names: what a crash between two steps leaves.

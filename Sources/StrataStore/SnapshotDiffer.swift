@@ -87,7 +87,7 @@ public struct SnapshotDiffer {
             try writer.commit(size: descriptor.size, expected: descriptor.digest, labels: labels)
         } catch ContentError.alreadyExists(let digest) {
             try root.content.label(digest, labels.mapValues { Optional($0) })
-            if let lease { try root.leases.add(lease, kind: .content, id: digest.description) }
+            if let lease { try root.content.hold(digest, lease: lease) }
         }
         return descriptor
     }

@@ -4,9 +4,14 @@ import StrataFS
 import StrataMetadata
 import StrataSnapshots
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A state root: everything Strata keeps between commands, in one directory.
 ///
-///     ROOT/metadata.db     blob records and labels, leases (SQLite)
+///     ROOT/lock            held shared by every process using the root, exclusively by gc
+///     ROOT/metadata.db     blob records and labels, leases, snapshot records (SQLite)
 ///     ROOT/content/        the content store, an OCI image layout (skopeo and umoci read it)
 ///     ROOT/ingest/         content writers in progress, resumable
 ///     ROOT/snapshots/overlay/<id>, ROOT/snapshots/native/<id>   the snapshotters' directories
@@ -15,6 +20,9 @@ public final class StateRoot: Sendable {
     public let directory: Handle
     public let metadata: MetadataDB
     public let content: ContentStore
+    /// `ROOT/lock`: every open state root holds it shared, `gc` exclusively, so a collection never
+    /// sees another process's half-made ingest, snapshot or mount.
+    let lock: Handle
 
     /// Opens the state root at `path`, creating it (mode 0700) and its parts as needed.
     public init(path: String) throws {
@@ -22,6 +30,8 @@ public final class StateRoot: Sendable {
             atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         self.path = path
         directory = try Handle.openDirectory(path: path)
+        lock = try directory.open(Array("lock".utf8), flags: O_RDONLY | O_CREAT | O_NOFOLLOW, mode: 0o600)
+        _ = try lock.lock(exclusive: false, wait: true)
         for name in ["content", "ingest"] {
             try directory.makeDirectoryIfMissing(Array(name.utf8), mode: 0o700)
         }
@@ -34,6 +44,16 @@ public final class StateRoot: Sendable {
     }
 
     public var leases: Leases { Leases(metadata) }
+
+    /// Runs `body` under `lease`, or, when nil, under a temporary lease made for the call and
+    /// removed after it (expiring in a day should the process die), so that what the call writes
+    /// stays safe from `gc` until something else holds it.
+    public func withLease<R>(_ lease: String?, _ body: (String) throws -> R) throws -> R {
+        if let lease { return try body(lease) }
+        let temporary = try leases.create(labels: ["strata.io/temporary": "true"], expiresIn: 86_400).id
+        defer { try? leases.remove(temporary) }
+        return try body(temporary)
+    }
 
     /// The snapshotter `name` (`overlay` or `native`); by default overlay where an overlay mount
     /// works here, native otherwise.
@@ -52,5 +72,17 @@ public final class StateRoot: Sendable {
         let env = ProcessInfo.processInfo.environment
         if let xdg = env["XDG_DATA_HOME"], xdg.hasPrefix("/") { return xdg + "/strata" }
         return (env["HOME"] ?? NSHomeDirectory()) + "/.local/share/strata"
+    }
+}
+
+public enum StateRootError: Error, CustomStringConvertible {
+    /// Another process held the root for longer than the wait.
+    case busy(String, waited: TimeInterval)
+
+    public var description: String {
+        switch self {
+        case .busy(let path, let waited):
+            return "state root \(path): still in use by another strata process after \(Int(waited)) s"
+        }
     }
 }

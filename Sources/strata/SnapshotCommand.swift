@@ -6,8 +6,9 @@ import StrataStore
 struct SnapshotterOptions: ParsableArguments {
     @OptionGroup var store: StoreOptions
     @Option(help: "overlay or native (default: overlay where it works here).") var snapshotter: String?
+    @Option(help: "Hold what the command creates in this lease (then not a gc root of its own).") var lease: String?
 
-    func open() throws -> LocalSnapshotter { try store.open().snapshotter(snapshotter) }
+    func open() throws -> LocalSnapshotter { try store.open().snapshotter(snapshotter).leased(lease) }
 }
 
 struct SnapshotCommand: ParsableCommand {

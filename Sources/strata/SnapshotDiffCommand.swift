@@ -19,7 +19,6 @@ struct SnapshotDiffCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Also write the layer to this file.") var output: String?
     @OptionGroup var layer: LayerOptions
     @Option(name: .customLong("label"), help: "KEY=VALUE for the blob, repeatable.") var labels: [String] = []
-    @Option(help: "Hold the blob under this lease.") var lease: String?
     @Flag(help: "Print the descriptor as one JSON object.") var json = false
 
     struct Result: Encodable {
@@ -35,7 +34,7 @@ struct SnapshotDiffCommand: ParsableCommand {
         var differ = SnapshotDiffer(
             root: root, snapshotter: try root.snapshotter(options.snapshotter), options: layer.diffOptions)
         differ.labels = try parseLabels(labels).compactMapValues { $0 }
-        differ.lease = lease
+        differ.lease = options.lease
         let progress = ProgressLine("diff")
         differ.onProgress = progress.update
         let (d, method) = try differ.diff(key, against: parent)

@@ -9,7 +9,8 @@ struct Strata: ParsableCommand {
         abstract: "Turn filesystem trees into OCI layers and back, with containerd's semantics.",
         subcommands: [
             DiffCommand.self, ApplyCommand.self, ChangesCommand.self, DemoCommand.self, ContentCommand.self,
-            LeaseCommand.self, SnapshotCommand.self, MountCommand.self, UmountCommand.self,
+            LeaseCommand.self, SnapshotCommand.self, ImageCommand.self, GCCommand.self, MountCommand.self,
+            UmountCommand.self,
         ])
 
     static func main() {

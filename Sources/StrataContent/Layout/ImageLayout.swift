@@ -17,14 +17,12 @@ public enum ImageLayout {
         for (name, text) in [("oci-layout", version), ("index.json", emptyIndex)] {
             let n = Array(name.utf8)
             guard try dir.statIfExists(n) == nil else { continue }
-            // Written beside and renamed without replacing, so concurrent openers agree on one file.
-            let temp = Array(".\(name).\(getpid()).\(UInt32.random(in: 0...UInt32.max))".utf8)
-            let f = try dir.open(temp, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o644)
-            try Array((text + "\n").utf8).withUnsafeBytes { try f.write($0) }
-            try f.sync()
-            // Another opener may have won the race: then its file stays and ours goes.
-            try? dir.rename(temp, to: n, in: dir, noReplace: true)
-            try? dir.unlink(temp)
+            // Renamed without replacing, so concurrent openers agree on one file: a loser's goes.
+            do {
+                try dir.writeAtomically(n, contents: Array((text + "\n").utf8), replace: false)
+            } catch {
+                guard (error as? FSError)?.errno == .fileExists else { throw error }
+            }
         }
         var parent = dir
         for name in ["blobs", "sha256"] {

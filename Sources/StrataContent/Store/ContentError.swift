@@ -11,6 +11,9 @@ public enum ContentError: Error, CustomStringConvertible, Equatable {
     case locked(ref: String)
     case invalidRef(String)
     case invalidLabel(String)
+    case imageNotFound(String)
+    /// An image document (index, manifest, config) that cannot be used, and why.
+    case invalidImage(String)
 
     public var description: String {
         switch self {
@@ -23,6 +26,8 @@ public enum ContentError: Error, CustomStringConvertible, Equatable {
         case .locked(let ref): return "ingest \(ref): locked by another writer"
         case .invalidRef(let ref): return "invalid ingest ref \"\(ref)\": must be 1 to 256 printable characters"
         case .invalidLabel(let why): return "invalid label: \(why)"
+        case .imageNotFound(let name): return "image \(name): not found"
+        case .invalidImage(let why): return "invalid image: \(why)"
         }
     }
 }

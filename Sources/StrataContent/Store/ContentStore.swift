@@ -69,6 +69,11 @@ public final class ContentStore: Sendable {
         }
     }
 
+    /// Puts a stored blob in `lease`, which then keeps it from garbage collection.
+    public func hold(_ digest: Digest, lease: String) throws {
+        try Leases(metadata).add(lease, kind: .content, id: digest.description)
+    }
+
     /// Removes the blob and its record.
     public func delete(_ digest: Digest) throws {
         let name = Self.name(digest)
@@ -78,6 +83,19 @@ public final class ContentStore: Sendable {
             try db.execute(sql: "DELETE FROM blob WHERE digest = ?", arguments: [digest.description])
             try blobs.unlink(name)
         }
+    }
+
+    /// Removes the temporary files an interrupted rewrite of the layout's files left (names
+    /// starting with `.`, as `Handle.writeAtomically` makes them); returns how many.
+    public func removeTemporaryFiles() throws -> Int {
+        var n = 0
+        for dir in [layout, blobs] {
+            for name in try dir.sortedNames() where name.first == UInt8(ascii: ".") {
+                try dir.removeAll(name)
+                n += 1
+            }
+        }
+        return n
     }
 
     // MARK: Records

@@ -175,10 +175,10 @@ extension ContentStore {
                 let refFile = try? dir.open(Array("ref".utf8), flags: O_RDONLY | O_NOFOLLOW),
                 let started = try? refFile.stat()
             else { return nil }
-            let ref = String(decoding: try Self.readSmall(refFile), as: UTF8.self)
+            let ref = String(decoding: try refFile.readToEnd(limit: 4096), as: UTF8.self)
             let data = try dir.statIfExists(Array("data".utf8))
             let total = (try? dir.open(Array("total".utf8), flags: O_RDONLY | O_NOFOLLOW))
-                .flatMap { try? Self.readSmall($0) }.flatMap { Int64(String(decoding: $0, as: UTF8.self)) }
+                .flatMap { try? $0.readToEnd(limit: 64) }.flatMap { Int64(String(decoding: $0, as: UTF8.self)) }
             return IngestStatus(
                 ref: ref, offset: Int64(data?.size ?? 0), total: total, startedAt: started.modificationTime.date,
                 updatedAt: (data ?? started).modificationTime.date)
@@ -191,11 +191,5 @@ extension ContentStore {
         guard let dir = try? ingestDirectory.openDirectory(name) else { return }
         guard try dir.lock(wait: false) else { throw ContentError.locked(ref: ref) }
         try ingestDirectory.removeAll(name)
-    }
-
-    static func readSmall(_ f: Handle) throws -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: 4096)
-        let n = try out.withUnsafeMutableBytes { try f.readFully(into: $0) }
-        return Array(out[..<n])
     }
 }

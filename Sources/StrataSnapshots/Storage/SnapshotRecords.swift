@@ -12,6 +12,8 @@ struct SnapshotRecord: Equatable {
     var usage: SnapshotUsage
     /// Nanoseconds; see `SnapshotLayers.copiedAt`.
     var copiedAt: Int64?
+    /// Created under a lease: kept by references only, not as a root of its own.
+    var leased: Bool
 
     init(row: Row) {
         id = row["id"]
@@ -22,6 +24,7 @@ struct SnapshotRecord: Equatable {
         updated = row["updated"]
         usage = SnapshotUsage(inodes: row["inodes"], size: row["size"])
         copiedAt = row["copiedAt"]
+        leased = row["leased"]
     }
 }
 
@@ -29,6 +32,11 @@ struct SnapshotRecord: Equatable {
 /// Every function runs inside the caller's transaction.
 struct SnapshotRecords {
     let snapshotter: String
+    /// The lease that holds what these records create, if any.
+    var lease: String?
+
+    /// A snapshot's id in leases: `<snapshotter>/<key>`, as containerd's.
+    func leaseID(_ key: String) -> String { snapshotter + "/" + key }
 
     func find(_ db: Database, _ key: String) throws -> SnapshotRecord? {
         try Row.fetchOne(
@@ -88,9 +96,10 @@ struct SnapshotRecords {
         let now = Timestamp.now()
         try db.execute(
             sql: """
-                INSERT INTO snapshot (snapshotter, key, kind, parent, created, updated, copiedAt)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [snapshotter, key, kind.rawValue, parentID, now, now, copiedAt])
+                INSERT INTO snapshot (snapshotter, key, kind, parent, created, updated, copiedAt, leased)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [snapshotter, key, kind.rawValue, parentID, now, now, copiedAt, lease != nil])
+        if let lease { try Leases.add(db, lease, kind: .snapshot, id: leaseID(key)) }
         let r = try get(db, key)
         try setLabels(db, r.id, labels, replace: true)
         return r
@@ -105,8 +114,14 @@ struct SnapshotRecords {
         guard r.kind == .active else { throw SnapshotError.notActive(key) }
         if try find(db, name) != nil { throw SnapshotError.alreadyExists(name) }
         try db.execute(
-            sql: "UPDATE snapshot SET key = ?, kind = ?, updated = ?, inodes = ?, size = ? WHERE id = ?",
-            arguments: [name, SnapshotKind.committed.rawValue, Timestamp.now(), usage.inodes, usage.size, r.id])
+            sql: """
+                UPDATE snapshot SET key = ?, kind = ?, updated = ?, inodes = ?, size = ?, leased = leased OR ?
+                WHERE id = ?
+                """,
+            arguments: [
+                name, SnapshotKind.committed.rawValue, Timestamp.now(), usage.inodes, usage.size, lease != nil, r.id,
+            ])
+        if let lease { try Leases.add(db, lease, kind: .snapshot, id: leaseID(name)) }
         try setLabels(db, r.id, labels, replace: true)
         return try get(db, name)
     }

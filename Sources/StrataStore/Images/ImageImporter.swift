@@ -1,0 +1,175 @@
+import Foundation
+import StrataArchive
+import StrataCompression
+import StrataContent
+import StrataFS
+
+/// Brings an image into the content store from an OCI image layout: a directory, or a tar archive
+/// of one (as `skopeo copy ... oci-archive:` or `docker save` of an OCI image writes), plain or
+/// compressed.
+///
+/// Every blob is checked against its digest as it is stored; blobs already stored are not copied.
+/// From an image index only the entries for this platform are copied (as containerd's pull does).
+/// The image is named in `index.json` last, so a failed import names nothing.
+public struct ImageImporter {
+    public let store: ContentStore
+    public var lease: String?
+    public var platform = Platform.current
+
+    public init(store: ContentStore, lease: String? = nil) {
+        self.store = store
+        self.lease = lease
+    }
+
+    /// Imports the image of `path` named `source` (nil: `name`, or the source's only image) and
+    /// names it `name` in the store. Returns its target: a manifest or an index.
+    public func importImage(from path: String, as name: String, source: String? = nil) throws -> Descriptor {
+        let target: Descriptor
+        if let dir = try? Handle.openDirectory(path: path) {
+            let blobs = try dir.openDirectory(Array("blobs".utf8)).openDirectory(Array("sha256".utf8))
+            target = try select(
+                try dir.open(Array("index.json".utf8), flags: O_RDONLY).readToEnd(limit: 16 << 20),
+                name: source ?? name, explicit: source != nil, in: path)
+            try copy(target, from: blobs)
+        } else {
+            let index = try importArchive(path)
+            target = try select(index, name: source ?? name, explicit: source != nil, in: path)
+            try copy(target, from: nil)
+        }
+        try store.setImage(name, target)
+        return target
+    }
+
+    /// The manifest an image target stands for on this platform: the target itself, or the
+    /// entry of its index that matches.
+    public static func manifest(of target: Descriptor, in store: ContentStore, platform: Platform = .current)
+        throws -> (Descriptor, ImageManifest)
+    {
+        var d = target
+        while MediaType.isIndex(d.mediaType) {
+            d = try pick(decode(ImageIndexDocument.self, d, store), d, platform)
+        }
+        guard MediaType.isManifest(d.mediaType) else {
+            throw ContentError.invalidImage("\(d.digest) is a \(d.mediaType), not an image manifest or index")
+        }
+        return (d, try decode(ImageManifest.self, d, store))
+    }
+
+    /// The entry of index `d` for `platform` (or its only entry).
+    static func pick(_ index: ImageIndexDocument, _ d: Descriptor, _ platform: Platform) throws -> Descriptor {
+        let entries = index.manifests.filter { MediaType.isManifest($0.mediaType) || MediaType.isIndex($0.mediaType) }
+        guard
+            let entry = entries.first(where: { $0.platform.map { matches($0, platform) } ?? false })
+                ?? (entries.count == 1 ? entries.first : nil)
+        else {
+            throw ContentError.invalidImage(
+                "index \(d.digest) has no manifest for \(platform.os)/\(platform.architecture)")
+        }
+        return entry.descriptor
+    }
+
+    static func matches(_ p: Platform, _ want: Platform) -> Bool {
+        p.os == want.os && p.architecture == want.architecture
+    }
+
+    /// Reads a stored JSON document.
+    static func decode<T: Decodable>(_ type: T.Type, _ d: Descriptor, _ store: ContentStore) throws -> T {
+        let bytes = try store.open(d.digest).readToEnd(limit: 16 << 20)
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(bytes))
+        } catch {
+            throw ContentError.invalidImage("\(d.digest) (\(d.mediaType)) cannot be read: \(error)")
+        }
+    }
+
+    // MARK: Source
+
+    /// The entry of a source `index.json` to import.
+    private func select(_ indexBytes: [UInt8], name: String, explicit: Bool, in path: String) throws -> Descriptor {
+        let index: ImageIndexDocument
+        do {
+            index = try JSONDecoder().decode(ImageIndexDocument.self, from: Data(indexBytes))
+        } catch {
+            throw ContentError.invalidImage("\(path): index.json cannot be read: \(error)")
+        }
+        let named = index.manifests.filter { $0.annotations?[Annotations.refName] == name }
+        if let e = named.first { return e.descriptor }
+        if !explicit, index.manifests.count == 1 { return index.manifests[0].descriptor }
+        let names = index.manifests.compactMap { $0.annotations?[Annotations.refName] }
+        throw ContentError.invalidImage(
+            "\(path) has no image named \(name) (it names: \(names.isEmpty ? "none" : names.joined(separator: ", ")))")
+    }
+
+    /// Stores `d` and what it references on this platform, reading missing blobs from `blobs`
+    /// (nil: they must already be stored, as an archive's are).
+    private func copy(_ d: Descriptor, from blobs: Handle?) throws {
+        try copyBlob(d, from: blobs)
+        if MediaType.isIndex(d.mediaType) {
+            try copy(Self.pick(Self.decode(ImageIndexDocument.self, d, store), d, platform), from: blobs)
+        } else if MediaType.isManifest(d.mediaType) {
+            let manifest = try Self.decode(ImageManifest.self, d, store)
+            for child in [manifest.config] + manifest.layers { try copyBlob(child, from: blobs) }
+        }
+    }
+
+    private func copyBlob(_ d: Descriptor, from blobs: Handle?) throws {
+        if (try? store.info(d.digest)) != nil {
+            if let lease { try store.hold(d.digest, lease: lease) }
+            return
+        }
+        guard let blobs, let file = try? blobs.open(Array(d.digest.encoded.utf8), flags: O_RDONLY | O_NOFOLLOW) else {
+            throw ContentError.invalidImage("the source lacks blob \(d.digest) (\(d.mediaType))")
+        }
+        let writer = try store.writer(ref: "import-\(d.digest.encoded)", total: d.size, lease: lease)
+        do {
+            try file.seek(to: writer.offset)  // resumes an interrupted import
+            try HandleSource(file).copy(to: writer)
+            try writer.commit(size: d.size, expected: d.digest)
+        } catch ContentError.alreadyExists {
+        } catch {
+            writer.abort()
+            throw error
+        }
+    }
+
+    /// Stores every blob of a layout archive; returns its `index.json`.
+    private func importArchive(_ path: String) throws -> [UInt8] {
+        let file = try Handle.openFile(path: path)
+        let raw = PrefetchingSource(HandleSource(file))
+        let compression = Compression.detect(try raw.peek(10))
+        let reader = TarReader(compression == .none ? raw : try compression.decompressor(reading: raw))
+        var index: [UInt8]?
+        while let h = try reader.next() {
+            var name = h.nameString
+            while name.hasPrefix("./") { name.removeFirst(2) }
+            guard h.kind == .regular else { continue }
+            if name == "index.json" {
+                index = try reader.readToEnd(limit: 16 << 20)
+            } else if name.hasPrefix("blobs/sha256/"), let d = Digest(parsing: "sha256:" + name.dropFirst(13)) {
+                try storeEntry(reader, d, size: h.size, entry: name)
+            }
+        }
+        guard let index else {
+            throw ContentError.invalidImage("\(path) holds no index.json: not an OCI layout archive")
+        }
+        return index
+    }
+
+    private func storeEntry(_ reader: TarReader, _ d: Digest, size: Int64, entry: String) throws {
+        if (try? store.info(d)) != nil { return }
+        let writer = try store.writer(ref: "import-\(d.encoded)", total: size, lease: lease)
+        do {
+            try reader.skip(writer.offset)  // resumes an interrupted import
+            try reader.copy(to: writer)
+            try writer.commit(size: size, expected: d)
+        } catch ContentError.alreadyExists {
+        } catch ContentError.digestMismatch(_, _, let actual) {
+            throw ContentError.invalidImage("archive entry \(entry) holds bytes of digest \(actual), not its name")
+        } catch {
+            writer.abort()
+            throw error
+        }
+    }
+}
+
+extension TarReader: ByteSource {}

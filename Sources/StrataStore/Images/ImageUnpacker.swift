@@ -1,0 +1,117 @@
+import Foundation
+import StrataArchive
+import StrataCompression
+import StrataContent
+import StrataDiff
+import StrataFS
+import StrataSnapshots
+
+/// containerd's unpack: applies an image's layers into a chain of committed snapshots named by
+/// chain ID, so that `prepare KEY CHAINID` gives a container its root.
+///
+/// A layer whose chain ID is already committed is skipped. Each other layer is applied into an
+/// Active snapshot (`extract-<time>-<random> <chainID>`, under the unpack's lease) over the
+/// previous one, its diffID checked, and committed as its chain ID; a layer that fails, or whose
+/// diffID does not match the image's config, is discarded with its Active snapshot and nothing is
+/// committed for it. Two unpacks of one image may race: the loser's commit finds the chain ID
+/// taken and discards its own copy.
+public struct ImageUnpacker {
+    public let root: StateRoot
+    public let snapshotter: LocalSnapshotter
+    public var lease: String?
+    public var platform = Platform.current
+    /// Called after each layer: its index, chain ID and whether it was applied (false: present).
+    public var onLayer: ((Int, Digest, Bool) -> Void)?
+
+    public init(root: StateRoot, snapshotter: LocalSnapshotter, lease: String? = nil) {
+        self.root = root
+        self.snapshotter = snapshotter
+        self.lease = lease
+    }
+
+    /// What an unpack did.
+    public struct Result: Codable, Sendable {
+        /// The top snapshot: the image's root filesystem.
+        public var chainID: Digest
+        public var snapshotter: String
+        public var layers: [Layer]
+
+        public struct Layer: Codable, Sendable {
+            public var digest: Digest
+            public var diffID: Digest
+            public var chainID: Digest
+            public var applied: Bool
+        }
+    }
+
+    /// Unpacks the image whose manifest or index is `target`.
+    public func unpack(_ target: Descriptor) throws -> Result {
+        let (_, manifest) = try ImageImporter.manifest(of: target, in: root.content, platform: platform)
+        let config = try ImageImporter.decode(ImageConfigRootFS.self, manifest.config, root.content)
+        let diffIDs = config.rootfs.diffIDs
+        guard diffIDs.count == manifest.layers.count, !diffIDs.isEmpty else {
+            throw ContentError.invalidImage(
+                "config \(manifest.config.digest) lists \(diffIDs.count) diffIDs for \(manifest.layers.count) layers")
+        }
+        // A lease keeps what the unpack makes until the image's label holds the chain.
+        return try root.withLease(lease) { lease in
+            try unpack(manifest, config, snapshotter.leased(lease))
+        }
+    }
+
+    private func unpack(_ manifest: ImageManifest, _ config: ImageConfigRootFS, _ leased: LocalSnapshotter) throws
+        -> Result
+    {
+        let diffIDs = config.rootfs.diffIDs
+        var layers: [Result.Layer] = []
+        for (i, (layer, chainID)) in zip(manifest.layers, config.chainIDs).enumerated() {
+            let parent = i == 0 ? nil : config.chainIDs[i - 1].description
+            let applied = try unpackLayer(layer, diffID: diffIDs[i], chainID: chainID, parent: parent, leased)
+            layers.append(Result.Layer(digest: layer.digest, diffID: diffIDs[i], chainID: chainID, applied: applied))
+            onLayer?(i, chainID, applied)
+        }
+        let top = config.chainIDs.last!
+        try root.content.label(manifest.config.digest, [Annotations.gcSnapshotRef(snapshotter.name): top.description])
+        return Result(chainID: top, snapshotter: snapshotter.name, layers: layers)
+    }
+
+    /// Applies one layer unless its chain ID is committed; true when it was applied.
+    private func unpackLayer(
+        _ layer: Descriptor, diffID: Digest, chainID: Digest, parent: String?, _ s: LocalSnapshotter
+    ) throws -> Bool {
+        if let info = try? s.stat(chainID.description), info.kind == .committed { return false }
+        let key = "extract-\(Int64(Date().timeIntervalSince1970 * 1e9))-\(UInt32.random(in: 0...UInt32.max)) \(chainID)"
+        _ = try s.prepare(key, parent: parent, labels: ["containerd.io/snapshot.ref": chainID.description])
+        do {
+            let dirs = try s.layers(key)
+            guard let target = dirs.own else { throw SnapshotError.notActive(key) }
+            var options = UnpackOptions(overlayLowers: dirs.isOverlayUpper ? dirs.lowers : nil)
+            options.writers = 2
+            let blob = try root.content.open(layer.digest)
+            let size = Int64(try blob.stat().size)
+            let result = try withExtendedLifetime(blob) {
+                try Applier(options: options, expectedDiffID: diffID).apply(
+                    MappedFileSource(fd: blob.fd, size: size), to: target)
+            }
+            guard result.digest == layer.digest else {
+                throw ContentError.digestMismatch(ref: key, expected: layer.digest, actual: result.digest)
+            }
+            try s.commit(chainID.description, key: key, labels: ["containerd.io/snapshot/diff-id": diffID.description])
+        } catch SnapshotError.alreadyExists(let name) where name == chainID.description {
+            try? s.remove(key)  // another unpack committed it first
+        } catch {
+            try? s.remove(key)
+            throw LayerUnpackError(layer: layer.digest, diffID: diffID, reason: error)
+        }
+        return true
+    }
+}
+
+/// A layer that could not be unpacked; nothing was committed for it.
+public struct LayerUnpackError: Error, CustomStringConvertible {
+    public var layer: Digest
+    public var diffID: Digest
+    public var reason: any Error
+
+    public var description: String { "layer \(layer) (diffID \(diffID)): \(reason); its snapshot was discarded" }
+}
