@@ -127,6 +127,13 @@ let package = Package(
             dependencies: ["StrataTestSupport", "StrataStore", "StrataSnapshots", "StrataFS", "StrataDiff"],
             swiftSettings: strictSwift),
         .testTarget(
+            name: "StrataStoreTests",
+            dependencies: [
+                "StrataTestSupport", "StrataStore", "StrataSnapshots", "StrataContent", "StrataDiff", "StrataFS",
+                "StrataArchive", "StrataCompression",
+            ],
+            swiftSettings: strictSwift),
+        .testTarget(
             name: "InteropTests",
             dependencies: ["StrataTestSupport", "StrataDiff"],
             swiftSettings: strictSwift),

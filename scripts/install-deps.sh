@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Strata needs on Debian, only when it is missing.
 #   install-deps.sh         build dependencies (libisal, libzstd, libsqlite3, pkg-config)
-#   install-deps.sh --test  also the tools the tests drive (GNU tar, python3, zstd, containerd, util-linux)
+#   install-deps.sh --test  also the tools the tests drive (GNU tar, python3, zstd, containerd, util-linux,
+#                           umoci, skopeo, xfsprogs)
 set -euo pipefail
 
 missing=()
@@ -13,7 +14,8 @@ for lib in libisal:libisal-dev libzstd:libzstd-dev sqlite3:libsqlite3-dev; do
 done
 if [[ ${1:-} == --test ]]; then
     for tool in tar:tar python3:python3 zstd:zstd containerd:containerd ctr:containerd mount:mount \
-        mountpoint:util-linux setsid:util-linux timeout:coreutils truncate:coreutils; do
+        mountpoint:util-linux setsid:util-linux timeout:coreutils truncate:coreutils umoci:umoci skopeo:skopeo \
+        mkfs.xfs:xfsprogs losetup:mount; do
         command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("${tool##*:}")
     done
 fi

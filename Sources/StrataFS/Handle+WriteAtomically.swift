@@ -16,6 +16,7 @@ extension Handle {
         do {
             let result = try body(file)
             try file.sync()
+            FaultPoint.reach("atomic.synced")
             try rename(temp, to: name, in: self, noReplace: !replace)
             try sync()
             return result

@@ -77,10 +77,12 @@ public final class LocalSnapshotter: Snapshotter {
         guard r.kind == .active else { throw SnapshotError.notActive(key) }
         let usage = try measure(r.id)
         try metadata.write { db in _ = try records.commit(db, name: name, key: key, labels: labels, usage: usage) }
+        FaultPoint.reach("snapshot.committed")
     }
 
     public func remove(_ key: String) throws {
         let r = try metadata.write { db in try records.remove(db, key) }
+        FaultPoint.reach("snapshot.unrecorded")
         try removeDirectory(r.id)
     }
 
@@ -126,6 +128,7 @@ public final class LocalSnapshotter: Snapshotter {
             try layout.populate(
                 directory.openDirectory(temp), kind: kind,
                 parents: try parents.map { try directory.openDirectory(Array(String($0).utf8)) })
+            FaultPoint.reach("snapshot.populated")
             let copiedAt =
                 layout.copiesParent && kind == .active && !parents.isEmpty
                 ? try ChangeClock.settle(in: directory).nanosecondsSince1970 : nil
@@ -136,6 +139,7 @@ public final class LocalSnapshotter: Snapshotter {
                     throw SnapshotError.unavailable("snapshot \(key): its parent changed while it was prepared")
                 }
                 try directory.rename(temp, to: Array(String(r.id).utf8), in: directory, noReplace: true)
+                FaultPoint.reach("snapshot.renamed")  // the transaction is not committed yet
                 return layout.mounts(base: path, id: r.id, kind: kind, parents: parents)
             }
         } catch {
@@ -149,6 +153,7 @@ public final class LocalSnapshotter: Snapshotter {
         let doomed = Array("rm-\(id)".utf8)
         guard try directory.statIfExists(name) != nil else { return }
         try directory.rename(name, to: doomed, in: directory)
+        FaultPoint.reach("snapshot.remove-renamed")
         try directory.removeAll(doomed)
     }
 

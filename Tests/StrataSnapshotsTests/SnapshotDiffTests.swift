@@ -162,10 +162,7 @@ import Testing
 
     /// The entry names of a stored uncompressed layer, sorted.
     static func entryNames(_ root: StateRoot, _ layer: Descriptor) throws -> [String] {
-        let reader = TarReader(HandleSource(try root.content.open(layer.digest)))
-        var names: [String] = []
-        while let h = try reader.next() { names.append(PathName.display(h.name)) }
-        return names.sorted()
+        try tarEntryNames(HandleSource(try root.content.open(layer.digest)))
     }
 
     static func difference(_ a: DirectorySnapshot, _ b: DirectorySnapshot) -> String {

@@ -104,6 +104,7 @@ public final class ContentWriter: ByteSink {
             throw ContentError.digestMismatch(ref: ref, expected: expected, actual: actual)
         }
         try data.sync()
+        FaultPoint.reach("ingest.synced")
         try data.changeMode(0o444)
         let blobName = ContentStore.name(actual)
         if try store.blobs.statIfExists(blobName) != nil {
@@ -112,7 +113,9 @@ public final class ContentWriter: ByteSink {
         }
         try directory.rename(Array("data".utf8), to: blobName, in: store.blobs, noReplace: true)
         try store.blobs.sync()
+        FaultPoint.reach("ingest.renamed")
         let info = try record(actual, size: size, labels: labels)
+        FaultPoint.reach("ingest.recorded")
         discard()
         return info
     }

@@ -96,6 +96,7 @@ public struct ImageUnpacker {
             guard result.digest == layer.digest else {
                 throw ContentError.digestMismatch(ref: key, expected: layer.digest, actual: result.digest)
             }
+            FaultPoint.reach("unpack.applied")
             try s.commit(chainID.description, key: key, labels: ["containerd.io/snapshot/diff-id": diffID.description])
         } catch SnapshotError.alreadyExists(let name) where name == chainID.description {
             try? s.remove(key)  // another unpack committed it first
