@@ -138,7 +138,11 @@ public final class LocalSnapshotter: Snapshotter {
                 guard try records.parents(db, of: r).map(\.id) == parents else {
                     throw SnapshotError.unavailable("snapshot \(key): its parent changed while it was prepared")
                 }
-                try directory.rename(temp, to: Array(String(r.id).utf8), in: directory, noReplace: true)
+                // A directory already named by the new id is a crash's leftover: the id was handed
+                // out in a transaction that never committed.
+                let idName = Array(String(r.id).utf8)
+                if try directory.statIfExists(idName) != nil { try directory.removeAll(idName) }
+                try directory.rename(temp, to: idName, in: directory, noReplace: true)
                 FaultPoint.reach("snapshot.renamed")  // the transaction is not committed yet
                 return layout.mounts(base: path, id: r.id, kind: kind, parents: parents)
             }

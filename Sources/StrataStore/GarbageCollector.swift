@@ -14,7 +14,7 @@ import StrataSnapshots
 /// `containerd.io/gc.ref.snapshot.<snapshotter>` label the unpacked chain, a snapshot its parent,
 /// any `containerd.io/gc.ref.content*` label the blob it names, a lease what it holds. Removed:
 /// unreached blobs and snapshots, expired leases, ingests no lease holds and no writer has open,
-/// and the temporary directories a crash leaves. Runs with the root's lock held exclusively, so no
+/// the temporary leases of processes that died, and the temporary directories a crash leaves. Runs with the root's lock held exclusively, so no
 /// other process is between two steps meanwhile.
 public struct GarbageCollector {
     public let root: StateRoot
@@ -137,11 +137,19 @@ public struct GarbageCollector {
     private func expireLeases() throws -> Int {
         let now = Date()
         var n = 0
-        for lease in try root.leases.list() where lease.expiresAt.map({ $0 <= now }) ?? false {
+        for lease in try root.leases.list() where lease.expiresAt.map({ $0 <= now }) ?? false || Self.orphaned(lease) {
             try root.leases.remove(lease.id)
             n += 1
         }
         return n
+    }
+
+    /// A temporary lease whose process is gone (on this host): a crash left it.
+    static func orphaned(_ lease: Lease) -> Bool {
+        guard let pid = lease.labels[StateRoot.temporaryLeasePID].flatMap(Int32.init),
+            lease.labels["strata.io/hostname"] == StateRoot.hostname
+        else { return false }
+        return kill(pid, 0) != 0 && errno == ESRCH
     }
 
     /// The snapshotters that have a directory in this root.

@@ -46,11 +46,14 @@ public final class StateRoot: Sendable {
     public var leases: Leases { Leases(metadata) }
 
     /// Runs `body` under `lease`, or, when nil, under a temporary lease made for the call and
-    /// removed after it (expiring in a day should the process die), so that what the call writes
-    /// stays safe from `gc` until something else holds it.
+    /// removed after it, so that what the call writes stays safe from `gc` until something else
+    /// holds it. Should the process die, `gc` ends the lease once no process has its pid (or a
+    /// day later).
     public func withLease<R>(_ lease: String?, _ body: (String) throws -> R) throws -> R {
         if let lease { return try body(lease) }
-        let temporary = try leases.create(labels: ["strata.io/temporary": "true"], expiresIn: 86_400).id
+        let temporary = try leases.create(
+            labels: [Self.temporaryLeasePID: String(getpid()), "strata.io/hostname": Self.hostname], expiresIn: 86_400
+        ).id
         defer { try? leases.remove(temporary) }
         return try body(temporary)
     }
@@ -64,6 +67,17 @@ public final class StateRoot: Sendable {
         } catch SnapshotError.unavailable {
             return try LocalSnapshotter.open("native", root: directory, rootPath: path, metadata: metadata)
         }
+    }
+
+    /// The label of a temporary lease naming the process it serves.
+    static let temporaryLeasePID = "strata.io/pid"
+
+    static var hostname: String {
+        var buf = [UInt8](repeating: 0, count: 256)
+        _ = buf.withUnsafeMutableBufferPointer { b in
+            b.withMemoryRebound(to: CChar.self) { gethostname($0.baseAddress!, 255) }
+        }
+        return String(decoding: buf.prefix { $0 != 0 }, as: UTF8.self)
     }
 
     /// `/var/lib/strata` for root; otherwise `$XDG_DATA_HOME/strata`, or `~/.local/share/strata`.
