@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
-"""Wrap one layer blob into an OCI image archive that `ctr images import` takes.
+"""Wrap layer blobs into an OCI image archive that `ctr images import` takes.
 
-usage: oci-archive.py LAYER COMPRESSION(none|gzip|zstd) MEDIA_TYPE ARCH REF LAYOUT_DIR ARCHIVE
-Prints the chain ID of the image's single layer (its diff ID). Standard library only (zstd
-layers need the zstd CLI).
+usage: oci-archive.py LAYER[,LAYER...] COMPRESSION(none|gzip|zstd) MEDIA_TYPE ARCH REF LAYOUT_DIR ARCHIVE
+LAYER is one layer file, or several separated by commas, bottom first. COMPRESSION and MEDIA_TYPE
+describe a single layer; with several, each layer's is detected from its first bytes. Prints the
+chain ID of the image's top layer. Standard library only (zstd layers need the zstd CLI).
 """
 
 import gzip, hashlib, json, os, shutil, subprocess, sys, tarfile
 
-layer, comp, media, arch, ref, layout, archive = sys.argv[1:]
+layer_arg, comp_arg, media_arg, arch, ref, layout, archive = sys.argv[1:]
+layer_files = layer_arg.split(",")
 blobs = os.path.join(layout, "blobs", "sha256")
 os.makedirs(blobs, exist_ok=True)
 
@@ -25,24 +27,37 @@ def sha_stream(f):
         h.update(chunk)
     return h.hexdigest()
 
-if comp == "gzip":
-    with gzip.open(layer, "rb") as f:
-        diff_id = sha_stream(f)
-elif comp == "zstd":
-    p = subprocess.Popen(["zstd", "-d", "-c", "-q", layer], stdout=subprocess.PIPE)
-    diff_id = sha_stream(p.stdout)
-    if p.wait() != 0:
-        sys.exit("zstd -d failed")
-else:
-    diff_id = None
-layer_digest = sha_file(layer)
-if diff_id is None:
-    diff_id = layer_digest
-layer_size = os.path.getsize(layer)
-try:
-    os.link(layer, os.path.join(blobs, layer_digest))
-except OSError:
-    shutil.copyfile(layer, os.path.join(blobs, layer_digest))
+def detect(path):
+    with open(path, "rb") as f:
+        magic = f.read(4)
+    if magic[:3] == b"\x1f\x8b\x08":
+        return "gzip", "application/vnd.oci.image.layer.v1.tar+gzip"
+    if magic == b"\x28\xb5\x2f\xfd":
+        return "zstd", "application/vnd.oci.image.layer.v1.tar+zstd"
+    return "none", "application/vnd.oci.image.layer.v1.tar"
+
+def diff_id_of(layer, comp):
+    if comp == "gzip":
+        with gzip.open(layer, "rb") as f:
+            return sha_stream(f)
+    if comp == "zstd":
+        p = subprocess.Popen(["zstd", "-d", "-c", "-q", layer], stdout=subprocess.PIPE)
+        d = sha_stream(p.stdout)
+        if p.wait() != 0:
+            sys.exit("zstd -d failed")
+        return d
+    return sha_file(layer)
+
+layers, diff_ids = [], []
+for layer in layer_files:
+    comp, media = (comp_arg, media_arg) if len(layer_files) == 1 else detect(layer)
+    diff_ids.append("sha256:" + diff_id_of(layer, comp))
+    layer_digest = sha_file(layer)
+    try:
+        os.link(layer, os.path.join(blobs, layer_digest))
+    except OSError:
+        shutil.copyfile(layer, os.path.join(blobs, layer_digest))
+    layers.append({"mediaType": media, "digest": "sha256:" + layer_digest, "size": os.path.getsize(layer)})
 
 def put(obj):
     data = json.dumps(obj, separators=(",", ":"), sort_keys=True).encode()
@@ -55,7 +70,7 @@ config = {
     "architecture": arch,
     "os": "linux",
     "config": {},
-    "rootfs": {"type": "layers", "diff_ids": ["sha256:" + diff_id]},
+    "rootfs": {"type": "layers", "diff_ids": diff_ids},
     "history": [{"created_by": "strata oci-archive.py"}],
 }
 cfg_digest, cfg_size = put(config)
@@ -64,7 +79,7 @@ manifest = {
     "mediaType": "application/vnd.oci.image.manifest.v1+json",
     "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
                "digest": cfg_digest, "size": cfg_size},
-    "layers": [{"mediaType": media, "digest": "sha256:" + layer_digest, "size": layer_size}],
+    "layers": layers,
 }
 man_digest, man_size = put(manifest)
 index = {
@@ -91,5 +106,8 @@ with tarfile.open(archive, "w", format=tarfile.PAX_FORMAT) as t:
     for b in sorted(os.listdir(blobs)):
         t.add(os.path.join(blobs, b), arcname="blobs/sha256/" + b)
 
-# For the shell: chain ID of a single layer == its diff ID.
-print("sha256:" + diff_id)
+# For the shell: the top layer's chain ID (a single layer's is its diff ID).
+chain = diff_ids[0]
+for d in diff_ids[1:]:
+    chain = "sha256:" + hashlib.sha256((chain + " " + d).encode()).hexdigest()
+print(chain)

@@ -16,7 +16,7 @@ struct SnapshotCommand: ParsableCommand {
         commandName: "snapshot", abstract: "The snapshotter: containerd's Active, View and Committed snapshots.",
         subcommands: [
             Prepare.self, View.self, Commit.self, Remove.self, List.self, Stat.self, Usage.self, Mounts.self,
-            Label.self, SnapshotDiffCommand.self,
+            Label.self, SnapshotDiffCommand.self, Tree.self,
         ])
 
     struct Prepare: ParsableCommand {
@@ -151,4 +151,34 @@ struct UmountCommand: ParsableCommand {
     @Argument(help: "The mount point.") var target: String
 
     func run() throws { try Mounter.unmount(target) }
+}
+
+extension SnapshotCommand {
+    struct Tree: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show the snapshots as a tree of parents and children (as `ctr snapshots tree`).")
+        @OptionGroup var options: SnapshotterOptions
+        @Flag(help: "One JSON object per snapshot, with its depth, in tree order.") var json = false
+
+        struct Node: Encodable {
+            var depth: Int
+            var snapshot: SnapshotInfo
+        }
+
+        func run() throws {
+            let all = try options.open().list()
+            let children = Dictionary(grouping: all) { $0.parent ?? "" }
+            var nodes: [Node] = []
+            var pending = (children[""] ?? []).reversed().map { Node(depth: 0, snapshot: $0) }
+            while let n = pending.popLast() {
+                nodes.append(n)
+                pending += (children[n.snapshot.name] ?? []).reversed().map { Node(depth: n.depth + 1, snapshot: $0) }
+            }
+            if json { return try Output.jsonLines(nodes) }
+            for n in nodes {
+                let indent = String(repeating: "  ", count: n.depth)
+                print(n.depth == 0 ? n.snapshot.name : "\(indent)\\_ \(n.snapshot.name)")
+            }
+        }
+    }
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# containerd-unpack.sh LAYER_FILE OUT_DIR
+# containerd-unpack.sh LAYER_FILE[,LAYER_FILE...] OUT_DIR
 #
 # Unpack one OCI image layer blob (tar, tar+gzip or tar+zstd; detected by
-# magic bytes) with a real, private containerd daemon and copy the resulting
+# magic bytes), or several stacked (comma-separated, bottom first), with a
+# real, private containerd daemon and copy the resulting
 # snapshot tree into OUT_DIR (owners, modes, times, xattrs, hardlinks and
 # device nodes preserved).
 #
@@ -36,15 +37,19 @@ CTR_TIMEOUT=${STRATA_CTR_TIMEOUT:-300}   # upper bound for any single ctr call
 die() { echo "$PROG: error: $*" >&2; exit 1; }
 log() { if [[ ${STRATA_DEBUG:-0} == 1 ]]; then echo "$PROG: $*" >&2; fi; return 0; }
 
-[[ $# -eq 2 ]] || { echo "usage: $PROG LAYER_FILE OUT_DIR" >&2; exit 2; }
-LAYER=$1
+[[ $# -eq 2 ]] || { echo "usage: $PROG LAYER_FILE[,LAYER_FILE...] OUT_DIR" >&2; exit 2; }
 OUT=$2
-[[ -f $LAYER && -r $LAYER ]] || die "layer file not readable: $LAYER"
 [[ $(id -u) -eq 0 ]] || die "must run as root (containerd needs it)"
 for tool in containerd ctr python3 tar mountpoint umount timeout setsid; do
     command -v "$tool" >/dev/null 2>&1 || die "required tool not found: $tool"
 done
-LAYER=$(readlink -f -- "$LAYER")
+IFS=, read -ra LAYER_LIST <<<"$1"
+LAYERS=
+for l in "${LAYER_LIST[@]}"; do
+    [[ -f $l && -r $l ]] || die "layer file not readable: $l"
+    LAYERS+=${LAYERS:+,}$(readlink -f -- "$l")
+done
+LAYER=${LAYERS%%,*}   # the media type below is the first layer's (each is detected when several)
 
 # ---------------------------------------------------------------- media type
 MAGIC=$(head -c 4 -- "$LAYER" | od -An -tx1 | tr -d ' \n')
@@ -189,7 +194,7 @@ log "snapshotter: $SNAP"
 
 # ---------------------------------------------------------------- OCI archive
 CHAIN_ID=$(python3 "$(dirname "$(readlink -f "$0")")/../../scripts/oci-archive.py" \
-    "$LAYER" "$COMP" "$MEDIA" "$ARCH" "$IMAGE_REF" "$TMP/oci" "$TMP/image.tar") || die "building the OCI archive failed"
+    "$LAYERS" "$COMP" "$MEDIA" "$ARCH" "$IMAGE_REF" "$TMP/oci" "$TMP/image.tar") || die "building the OCI archive failed"
 log "diff ID / chain ID: $CHAIN_ID"
 [[ -s $TMP/image.tar ]] || die "OCI archive not created"
 

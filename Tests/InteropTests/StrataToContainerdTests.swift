@@ -74,4 +74,40 @@ struct StrataToContainerdTests {
         let leftovers = try await Interop.sh("find \(Interop.q(changesByStrata)) -name '.wh.*' | head -5")
         #expect(leftovers.stdout.isEmpty, "whiteout files left by strata apply: \(leftovers.stdout)")
     }
+
+    /// `strata snapshot diff` of an overlay (or native) container over an image: containerd,
+    /// given the image's layer and the diff's, unpacks the container's merged view.
+    @Test func containerdStacksASnapshotDiffOverItsImage() async throws {
+        guard Interop.requirements(tools: ["containerd", "ctr", "python3", "tar", "mountpoint", "umount"], root: true)
+        else { return }
+        let tmp = TempDirectory("ctrd-snapshot")
+        defer { withExtendedLifetime(tmp) {} }
+        let root = ["--root", tmp.at("root")]
+        func mounted(_ key: String, _ body: (Handle) throws -> Void) async throws -> String {
+            let mnt = tmp.directory("mnt-" + key)
+            try await Interop.strata(root + ["mount", key, mnt])
+            try body(try Handle.openDirectory(path: mnt))
+            return mnt
+        }
+        var g = TreeGenerator(seed: 41)
+        g.userXattrs = false
+        try await Interop.strata(root + ["snapshot", "prepare", "image-key"])
+        let imageMount = try await mounted("image-key") { try g.populate(TreeBuilder(root: $0), count: 80) }
+        try await Interop.strata(["umount", imageMount])
+        try await Interop.strata(root + ["snapshot", "commit", "image", "image-key"])
+        try await Interop.strata(root + ["snapshot", "diff", "image", "-o", tmp.at("image.layer")])
+        try await Interop.strata(root + ["snapshot", "prepare", "container", "image"])
+        let merged = try await mounted("container") { try g.mutate(TreeBuilder(root: $0), count: 40) }
+        let diff = try await Interop.strata(
+            root + [
+                "snapshot", "diff", "container", "-o", tmp.at("container.layer"), "--compression", "zstd", "--json",
+            ])
+        #expect(diff.stdout.contains("\"method\""))
+        let out = tmp.at("by-containerd")
+        try await Self.containerdUnpack(tmp.at("image.layer") + "," + tmp.at("container.layer"), into: out)
+        try Interop.expectSameTree(
+            merged, out, TreeComparison(times: .seconds, xattrs: .capability, owners: true),
+            "containerd's unpack of image + diff vs the container's merged view")
+        try await Interop.strata(["umount", merged])
+    }
 }

@@ -77,6 +77,12 @@ import Testing
         let prepared = try await Self.strata(
             t, ["snapshot", "prepare", "--snapshotter", backend, "ctr", result.chainID.description])
         #expect(prepared.succeeded, "\(prepared.stderr)")
+        let tree = try await Self.strata(t, ["snapshot", "tree", "--snapshotter", backend])
+        let chain = result.layers.map(\.chainID.description)
+        #expect(
+            tree.stdout.split(separator: "\n") == [
+                chain[0][...], "  \\_ \(chain[1])", "    \\_ \(chain[2])", "      \\_ check", "      \\_ ctr",
+            ])
         let mnt = t.directory("ctr")
         try Mounter.mount(try s.mounts("ctr"), at: mnt)
         try Data("x".utf8).write(to: URL(fileURLWithPath: mnt + "/etc/added"))

@@ -1,7 +1,8 @@
 import Foundation
 import StrataFS
 
-/// A directory under the system temp dir, removed with everything in it when released.
+/// A directory under the system temp dir, removed with everything in it when released (kept, for
+/// debugging, with `STRATA_KEEP_TMP=1`).
 public final class TempDirectory: @unchecked Sendable {
     public let path: String
 
@@ -13,6 +14,7 @@ public final class TempDirectory: @unchecked Sendable {
     }
 
     deinit {
+        if ProcessInfo.processInfo.environment["STRATA_KEEP_TMP"] == "1" { return print("kept \(path)") }
         let slash = path.lastIndex(of: "/")!
         if let parent = try? Handle.openDirectory(path: String(path[..<slash])) {
             try? parent.removeAll(Array(path[path.index(after: slash)...].utf8))

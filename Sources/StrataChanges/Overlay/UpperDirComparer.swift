@@ -6,8 +6,10 @@ import StrataFS
 /// Guarantees: events come in tar order, as `TreeComparer`'s; a 0/0 character device over a lower
 /// entry is a delete (over nothing, it is dropped); an opaque directory over a lower directory
 /// reports `.opaque` before its children, which are then all additions; an entry overlayfs copied
-/// up but whose metadata, xattrs and contents equal the lower's is left out (a hardlinked one is
-/// reported `unmodified`, so a changed member still brings its whole group); overlayfs'
+/// up but whose metadata, xattrs and contents equal the lower's is left out (one hardlinked in
+/// the upper is reported `unmodified`, so a changed member still brings its whole group; one
+/// hardlinked in the lower is written, since the copy-up separated it from its other names);
+/// overlayfs'
 /// own xattrs (`trusted.overlay.*`) are never compared or carried. Upper directories written with
 /// `redirect_dir` or `metacopy` cannot be read this way and raise `UpperDirError`.
 public struct UpperDirComparer {
@@ -80,7 +82,9 @@ public struct UpperDirComparer {
                     let same = try rule.same(
                         lower: below, lowerDir: lowerDir, upper: meta, upperDir: frame.upper, name: name,
                         lowerXattrs: try lowerDir.xattrs(name, policy: xattrPolicy), upperXattrs: xattrs)
-                    if !same {
+                    // A copy-up of a hardlinked lower file separates it from its other names
+                    // (overlay mounts here use index=off): that is a change, even with equal bytes.
+                    if !same || below.isHardLinked {
                         events.append(try linked(.modify, frame.upper, name, meta, path, xattrs))
                     } else if meta.isHardLinked {
                         events.append(try linked(.unmodified, frame.upper, name, meta, path, xattrs))
