@@ -78,6 +78,36 @@ trap 'umount "$TMPFS" 2>/dev/null || true' EXIT
 TABLES=$WORK/tables.md
 : >"$TABLES"
 
+# bench_snapshot_diff D: the same image (the base layer) unpacked by Strata, an Active snapshot
+# over it holding the W2 changes (mutate.py in the mounted snapshot), and `strata snapshot diff`,
+# overlay (from the upper directory alone) and native (from the copy's evidence). containerd then
+# unpacks the image plus the overlay diff, which must give the merged view (compared by
+# treesum.py).
+bench_snapshot_diff() {
+    local D=$1 R=$1/strata-root mnt=$1/strata-mnt backend chain
+    rm -rf "$R" "$D/oci-strata" && mkdir -p "$mnt"
+    python3 "$ROOT/scripts/oci-archive.py" "$D/base.tar" none application/vnd.oci.image.layer.v1.tar amd64 \
+        docker.io/strata/base:latest "$D/oci-strata" "$D/oci-strata.tar" >/dev/null
+    for backend in overlay native; do
+        say "strata: snapshot diff of a $backend snapshot holding the W2 changes"
+        chain=$("$S" --root "$R" image unpack --snapshotter $backend "$D/oci-strata" base 2>>"$LOG")
+        "$S" --root "$R" snapshot prepare --snapshotter $backend "w2-$backend" "$chain" >/dev/null
+        "$S" --root "$R" mount --snapshotter $backend "w2-$backend" "$mnt"
+        python3 "$HERE/mutate.py" "$mnt" >>"$LOG"
+        [[ $backend == overlay ]] && python3 "$HERE/treesum.py" "$mnt" >"$D/merged.sum"
+        umount "$mnt"
+        median "snap_diff_$backend" "$S" --root "$R" snapshot diff --snapshotter $backend "w2-$backend" \
+            --compression none -o "$D/snap-$backend.tar"
+    done
+    say "containerd: unpack of the image plus the overlay snapshot diff"
+    rm -rf "$D/by-containerd"
+    bash "$ROOT/Tests/Interop/containerd-unpack.sh" "$D/base.tar,$D/snap-overlay.tar" "$D/by-containerd" >>"$LOG" 2>&1
+    python3 "$HERE/treesum.py" "$D/by-containerd" >"$D/containerd.sum"
+    if cmp -s "$D/merged.sum" "$D/containerd.sum"; then SNAP_CHECK=same; else SNAP_CHECK=DIFFERENT; fi
+    say "  containerd's unpack vs the merged view: $SNAP_CHECK"
+    rm -rf "$R" "$D/by-containerd" "$D/oci-strata" "$D/oci-strata.tar"
+}
+
 # bench_tree SOURCE NAME: builds the W2 and W2ns pairs from SOURCE under $WORK/NAME, measures
 # everything, and appends its table to $TABLES.
 bench_tree() {
@@ -148,6 +178,8 @@ bench_tree() {
         ctrd_prepare_with_changes base w2-active
         median ctr_diff ctrd_diff w2-active
         ctrd_stop
+        rm -rf "$D/containerd"
+        bench_snapshot_diff "$D"
         say "containerd: unpack of the base layer into tmpfs"
         BEFORE="ctrd_unpack_setup '$D/base.tar.gz' '$TMPFS/ctrd'"
         median ctr_unpack ctrd_unpack
@@ -187,6 +219,9 @@ bench_tree() {
         if ((CONTAINERD)); then
             echo "| W2 diff, uncompressed, vs \`ctr snapshots diff\` | ${T[diff_w2]} s | ctr ${T[ctr_diff]} s | $(ratio "${T[ctr_diff]}" "${T[diff_w2]}") |"
             echo "| W2ns diff (\`--mtime ns\`) vs containerd's W2 diff | ${T[diff_w2ns]} s | ctr ${T[ctr_diff]} s | $(ratio "${T[ctr_diff]}" "${T[diff_w2ns]}") |"
+            echo "| W2 \`snapshot diff\` of an overlay snapshot (its upper directory) vs \`ctr snapshots diff\` | ${T[snap_diff_overlay]} s | ctr ${T[ctr_diff]} s | $(ratio "${T[ctr_diff]}" "${T[snap_diff_overlay]}") |"
+            echo "| W2 \`snapshot diff\` of a native snapshot (its copy's evidence) vs \`ctr snapshots diff\` | ${T[snap_diff_native]} s | ctr ${T[ctr_diff]} s | $(ratio "${T[ctr_diff]}" "${T[snap_diff_native]}") |"
+            echo "| containerd's unpack of the image + the overlay snapshot diff, vs the merged view | $SNAP_CHECK | | |"
         fi
         ((UMOCI)) && echo "| W2 diff, uncompressed, vs \`umoci repack\` | ${T[diff_w2]} s | umoci ${T[umoci_repack]} s | $(ratio "${T[umoci_repack]}" "${T[diff_w2]}") |"
         echo "| W2 content compared (both sides) | $(mb "${read_w2:-0}") MB, $(echo "scale=2; ${read_w2:-0} / ${T[diff_w2]} / 1000000000" | bc -l) GB/s | | |"
