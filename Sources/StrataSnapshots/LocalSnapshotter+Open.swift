@@ -6,10 +6,10 @@ extension LocalSnapshotter {
     public static let backends = ["overlay", "native"]
 
     /// Opens the backend `name` in `root/snapshots/<name>`, where `rootPath` is `root`'s path
-    /// (mount options name directories by path).
-    public static func open(_ name: String, root: Handle, rootPath: String, metadata: MetadataDB) throws
-        -> LocalSnapshotter
-    {
+    /// (mount options name directories by path); `rootLock` is kept open as long as the snapshotter.
+    public static func open(
+        _ name: String, root: Handle, rootPath: String, metadata: MetadataDB, rootLock: Handle? = nil
+    ) throws -> LocalSnapshotter {
         let layout: SnapshotLayout
         switch name {
         case "native": layout = NativeLayout()
@@ -26,6 +26,6 @@ extension LocalSnapshotter {
         if name == "overlay", let problem = OverlaySupport.problem(in: path) {
             throw SnapshotError.unavailable("snapshotter overlay: \(problem); use --snapshotter native")
         }
-        return LocalSnapshotter(layout: layout, directory: dir, path: path, metadata: metadata)
+        return LocalSnapshotter(layout: layout, directory: dir, path: path, metadata: metadata, rootLock: rootLock)
     }
 }

@@ -21,9 +21,16 @@ public final class LocalSnapshotter: Snapshotter {
     let metadata: MetadataDB
     let layout: SnapshotLayout
     let records: SnapshotRecords
+    /// The state root's lock, held (shared) for as long as the snapshotter is in use, so `gc`
+    /// never runs between two of its steps.
+    let rootLock: Handle?
 
-    init(layout: SnapshotLayout, directory: Handle, path: String, metadata: MetadataDB, lease: String? = nil) {
+    init(
+        layout: SnapshotLayout, directory: Handle, path: String, metadata: MetadataDB, lease: String? = nil,
+        rootLock: Handle? = nil
+    ) {
         self.layout = layout
+        self.rootLock = rootLock
         self.name = layout.name
         self.directory = directory
         self.path = path
@@ -35,7 +42,8 @@ public final class LocalSnapshotter: Snapshotter {
     /// passes the lease in the call's context): they are then kept by the lease and by what
     /// references them, and are not garbage-collection roots of their own.
     public func leased(_ lease: String?) -> LocalSnapshotter {
-        LocalSnapshotter(layout: layout, directory: directory, path: path, metadata: metadata, lease: lease)
+        LocalSnapshotter(
+            layout: layout, directory: directory, path: path, metadata: metadata, lease: lease, rootLock: rootLock)
     }
 
     public func stat(_ key: String) throws -> SnapshotInfo {

@@ -29,8 +29,14 @@ public enum Mounter {
         }
     }
 
-    /// Unmounts `target` (lazily with `detach`).
+    /// Unmounts `target` (lazily with `detach`). A busy mount is retried for up to 2.5 s, as
+    /// containerd's `mount.Unmount` does: a process that just left it may not have let go yet.
     public static func unmount(_ target: String, detach: Bool = false) throws {
+        for _ in 0..<50 {
+            let r = strata_umount(target, detach ? strata_mnt_detach : 0)
+            if r != -EBUSY { return try call("umount", target) { r } }
+            usleep(50_000)
+        }
         try call("umount", target) { strata_umount(target, detach ? strata_mnt_detach : 0) }
     }
 

@@ -104,9 +104,7 @@ public struct GarbageCollector {
             report.blobs += 1
             report.blobBytes += b.size
         }
-        for ingest in try root.content.ingests() where !(held[.ingest] ?? []).contains(ingest.ref) {
-            if (try? root.content.abortIngest(ref: ingest.ref)) != nil { report.ingests += 1 }
-        }
+        report.ingests = try root.content.removeAbandonedIngests(keeping: held[.ingest] ?? [])
         report.temporaryDirectories += try root.content.removeTemporaryFiles()
         return report
     }

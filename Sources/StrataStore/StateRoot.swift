@@ -40,7 +40,7 @@ public final class StateRoot: Sendable {
         metadata = try MetadataDB(path: path + "/metadata.db")
         content = try ContentStore(
             layout: directory.openDirectory(Array("content".utf8)),
-            ingests: directory.openDirectory(Array("ingest".utf8)), metadata: metadata)
+            ingests: directory.openDirectory(Array("ingest".utf8)), metadata: metadata, rootLock: lock)
     }
 
     public var leases: Leases { Leases(metadata) }
@@ -61,11 +61,15 @@ public final class StateRoot: Sendable {
     /// The snapshotter `name` (`overlay` or `native`); by default overlay where an overlay mount
     /// works here, native otherwise.
     public func snapshotter(_ name: String? = nil) throws -> LocalSnapshotter {
-        if let name { return try LocalSnapshotter.open(name, root: directory, rootPath: path, metadata: metadata) }
+        if let name {
+            return try LocalSnapshotter.open(name, root: directory, rootPath: path, metadata: metadata, rootLock: lock)
+        }
         do {
-            return try LocalSnapshotter.open("overlay", root: directory, rootPath: path, metadata: metadata)
+            return try LocalSnapshotter.open(
+                "overlay", root: directory, rootPath: path, metadata: metadata, rootLock: lock)
         } catch SnapshotError.unavailable {
-            return try LocalSnapshotter.open("native", root: directory, rootPath: path, metadata: metadata)
+            return try LocalSnapshotter.open(
+                "native", root: directory, rootPath: path, metadata: metadata, rootLock: lock)
         }
     }
 

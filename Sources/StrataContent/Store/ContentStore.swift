@@ -20,11 +20,14 @@ public final class ContentStore: Sendable {
     let blobs: Handle
     let ingestDirectory: Handle
     let metadata: MetadataDB
+    /// The state root's lock, held (shared) for as long as the store is in use.
+    let rootLock: Handle?
 
     /// Opens the store in `layout` (the OCI image layout) and `ingests` (its writers' directory),
-    /// creating what is missing.
-    public init(layout: Handle, ingests: Handle, metadata: MetadataDB) throws {
+    /// creating what is missing; `rootLock` is kept open as long as the store.
+    public init(layout: Handle, ingests: Handle, metadata: MetadataDB, rootLock: Handle? = nil) throws {
         self.layout = layout
+        self.rootLock = rootLock
         ingestDirectory = ingests
         self.metadata = metadata
         try ImageLayout.initialize(layout)

@@ -188,6 +188,21 @@ extension ContentStore {
         }
     }
 
+    /// Removes every ingest that no writer has open and whose ref is not in `keep` (or that a
+    /// crash left without its ref file); returns how many.
+    public func removeAbandonedIngests(keeping keep: Set<String>) throws -> Int {
+        var removed = 0
+        for name in try ingestDirectory.sortedNames() {
+            guard let dir = try? ingestDirectory.openDirectory(name), try dir.lock(wait: false) else { continue }
+            let ref = (try? dir.open(Array("ref".utf8), flags: O_RDONLY | O_NOFOLLOW))
+                .flatMap { try? $0.readToEnd(limit: 4096) }.map { String(decoding: $0, as: UTF8.self) }
+            if let ref, keep.contains(ref) { continue }
+            try ingestDirectory.removeAll(name)
+            removed += 1
+        }
+        return removed
+    }
+
     /// Removes the ingest of `ref` unless a writer holds it.
     public func abortIngest(ref: String) throws {
         let name = ContentWriter.ingestName(ref)
