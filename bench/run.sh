@@ -79,15 +79,17 @@ TABLES=$WORK/tables.md
 : >"$TABLES"
 
 # bench_snapshot_diff D: the same image (the base layer) unpacked by Strata, an Active snapshot
-# over it holding the W2 changes (mutate.py in the mounted snapshot), and `strata snapshot diff`,
-# overlay (from the upper directory alone) and native (from the copy's evidence). containerd then
-# unpacks the image plus the overlay diff, which must give the merged view (compared by
-# treesum.py).
+# over it holding the W2 changes (mutate.py in the mounted snapshot), and `strata snapshot diff`
+# into the content store, overlay (from the upper directory alone) and native (from the copy's
+# evidence); `ctr snapshots diff` likewise stores its layer (and copies it to stdout, here
+# /dev/null). containerd then unpacks the image plus the overlay diff, which must give the merged
+# view (compared by treesum.py). Each state root is removed when done: a copy of /usr is large.
 bench_snapshot_diff() {
     local D=$1 R=$1/strata-root mnt=$1/strata-mnt backend chain
     rm -rf "$R" "$D/oci-strata" && mkdir -p "$mnt"
     python3 "$ROOT/scripts/oci-archive.py" "$D/base.tar" none application/vnd.oci.image.layer.v1.tar amd64 \
         docker.io/strata/base:latest "$D/oci-strata" "$D/oci-strata.tar" >/dev/null
+    rm -f "$D/oci-strata.tar"
     for backend in overlay native; do
         say "strata: snapshot diff of a $backend snapshot holding the W2 changes"
         chain=$("$S" --root "$R" image unpack --snapshotter $backend "$D/oci-strata" base 2>>"$LOG")
@@ -97,15 +99,19 @@ bench_snapshot_diff() {
         [[ $backend == overlay ]] && python3 "$HERE/treesum.py" "$mnt" >"$D/merged.sum"
         umount "$mnt"
         median "snap_diff_$backend" "$S" --root "$R" snapshot diff --snapshotter $backend "w2-$backend" \
-            --compression none -o "$D/snap-$backend.tar"
+            --compression none
+        "$S" --root "$R" snapshot diff --snapshotter $backend "w2-$backend" --compression none \
+            -o "$D/snap-$backend.tar" >/dev/null
+        rm -rf "$R"
     done
+    rm -rf "$D/oci-strata"
     say "containerd: unpack of the image plus the overlay snapshot diff"
     rm -rf "$D/by-containerd"
     bash "$ROOT/Tests/Interop/containerd-unpack.sh" "$D/base.tar,$D/snap-overlay.tar" "$D/by-containerd" >>"$LOG" 2>&1
     python3 "$HERE/treesum.py" "$D/by-containerd" >"$D/containerd.sum"
     if cmp -s "$D/merged.sum" "$D/containerd.sum"; then SNAP_CHECK=same; else SNAP_CHECK=DIFFERENT; fi
     say "  containerd's unpack vs the merged view: $SNAP_CHECK"
-    rm -rf "$R" "$D/by-containerd" "$D/oci-strata" "$D/oci-strata.tar"
+    rm -rf "$D/by-containerd"
 }
 
 # bench_tree SOURCE NAME: builds the W2 and W2ns pairs from SOURCE under $WORK/NAME, measures

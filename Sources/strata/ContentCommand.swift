@@ -98,10 +98,12 @@ struct ContentCommand: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove blobs.")
         @OptionGroup var store: StoreOptions
         @Argument(help: "The blobs' digests.") var digests: [DigestArgument]
+        @Flag(help: "Print what was removed as JSON.") var json = false
 
         func run() throws {
             let root = try store.open()
             for d in digests { try root.content.delete(d.value) }
+            try Output.removed(digests.map(\.value.description), json: json)
         }
     }
 

@@ -58,10 +58,12 @@ struct ImageCommand: ParsableCommand {
             commandName: "rm", abstract: "Remove images from index.json (their blobs and snapshots go at the next gc).")
         @OptionGroup var store: StoreOptions
         @Argument(help: "The names.") var names: [String]
+        @Flag(help: "Print what was removed as JSON.") var json = false
 
         func run() throws {
             let content = try store.open().content
             for n in names { try content.removeImage(n) }
+            try Output.removed(names, json: json)
         }
     }
 }

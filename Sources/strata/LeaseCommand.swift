@@ -48,10 +48,12 @@ struct LeaseCommand: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove leases.")
         @OptionGroup var store: StoreOptions
         @Argument(help: "The leases' IDs.") var ids: [String]
+        @Flag(help: "Print what was removed as JSON.") var json = false
 
         func run() throws {
             let leases = try store.open().leases
             for id in ids { try leases.remove(id) }
+            try Output.removed(ids, json: json)
         }
     }
 }

@@ -36,6 +36,12 @@ enum Output {
         labels.isEmpty ? "-" : labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
     }
 
+    /// What a removing command removed: `{"removed":[...]}` with `--json`, nothing otherwise.
+    static func removed(_ names: [String], json: Bool) throws {
+        struct Removed: Encodable { var removed: [String] }
+        if json { try Output.json(Removed(removed: names)) }
+    }
+
     static func descriptor(_ d: Descriptor, json: Bool) throws {
         if json { return try Output.json(d) }
         print("mediaType: \(d.mediaType)")

@@ -55,9 +55,12 @@ struct SnapshotCommand: ParsableCommand {
         @Argument(help: "The Active snapshot's key.") var key: String
         @Option(name: .customLong("label"), help: "KEY=VALUE, repeatable (labels are not inherited).")
         var labels: [String] = []
+        @Flag(help: "Print the committed snapshot as JSON.") var json = false
 
         func run() throws {
-            try options.open().commit(name, key: key, labels: try parseLabels(labels).compactMapValues { $0 })
+            let s = try options.open()
+            try s.commit(name, key: key, labels: try parseLabels(labels).compactMapValues { $0 })
+            if json { try Output.json(try s.stat(name)) }
         }
     }
 
@@ -65,10 +68,12 @@ struct SnapshotCommand: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove snapshots.")
         @OptionGroup var options: SnapshotterOptions
         @Argument(help: "The keys.") var keys: [String]
+        @Flag(help: "Print what was removed as JSON.") var json = false
 
         func run() throws {
             let s = try options.open()
             for k in keys { try s.remove(k) }
+            try Output.removed(keys, json: json)
         }
     }
 
@@ -142,15 +147,24 @@ struct MountCommand: ParsableCommand {
     @OptionGroup var options: SnapshotterOptions
     @Argument(help: "The key.") var key: String
     @Argument(help: "The directory to mount on.") var target: String
+    @Flag(help: "Print the mounts made as JSON.") var json = false
 
-    func run() throws { try Mounter.mount(try options.open().mounts(key), at: target) }
+    func run() throws {
+        let mounts = try options.open().mounts(key)
+        try Mounter.mount(mounts, at: target)
+        if json { try Output.json(mounts) }
+    }
 }
 
 struct UmountCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "umount", abstract: "Unmount DIR.")
     @Argument(help: "The mount point.") var target: String
+    @Flag(help: "Print what was unmounted as JSON.") var json = false
 
-    func run() throws { try Mounter.unmount(target) }
+    func run() throws {
+        try Mounter.unmount(target)
+        try Output.removed([target], json: json)
+    }
 }
 
 extension SnapshotCommand {

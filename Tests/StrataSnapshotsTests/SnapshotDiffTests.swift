@@ -145,6 +145,14 @@ import Testing
             Digest.sha256(Array(try Data(contentsOf: URL(fileURLWithPath: t.at("layer.tgz"))))).description == digest)
         let info = try await Tool.strata(["--root", t.at("root"), "content", "info", digest])
         #expect(info.succeeded && info.stdout.contains("containerd.io/uncompressed"))
+        let committed = try await Tool.strata([
+            "--root", t.at("root"), "snapshot", "commit", "--snapshotter", "native", "--json", "K", "k",
+        ])
+        #expect(committed.stdout.contains("\"kind\":\"Committed\""), "\(committed.stdout) \(committed.stderr)")
+        let removed = try await Tool.strata([
+            "--root", t.at("root"), "snapshot", "rm", "--snapshotter", "native", "--json", "K",
+        ])
+        #expect(removed.stdout == "{\"removed\":[\"K\"]}\n")
         let missing = try await Tool.strata(["--root", t.at("root"), "snapshot", "diff", "nope", "-o", t.at("x")])
         #expect(!missing.succeeded && missing.stderr.contains("nope"))
         #expect(!FileManager.default.fileExists(atPath: t.at("x")))
