@@ -3,34 +3,49 @@
 target, whole-second mtime (not for directories, whose times appliers treat differently), hardlink
 group and file content. Two trees that print the same line are the same tree for an image.
 
-usage: treesum.py DIR
+Hardlink groups are the names that share an inode within the tree, not st_nlink: overlayfs reports
+a lower file's link count even after its other names were removed or copied up.
+
+usage: treesum.py DIR [--list]   (--list: one line per entry instead of the digest)
 """
+import collections
 import hashlib
 import os
 import stat
 import sys
 
 root = sys.argv[1]
-total = hashlib.sha256()
-groups = {}
+listing = "--list" in sys.argv[2:]
+entries = []
+names_of_inode = collections.defaultdict(list)
 for dirpath, dirnames, filenames in os.walk(root):
     dirnames.sort()
     for name in sorted(dirnames + filenames):
         p = os.path.join(dirpath, name)
-        rel = os.path.relpath(p, root)
         st = os.lstat(p)
-        fields = [rel, oct(st.st_mode), str(st.st_uid), str(st.st_gid)]
-        if stat.S_ISLNK(st.st_mode):
-            fields.append(os.readlink(p))
-        if not stat.S_ISDIR(st.st_mode):
-            fields += [str(int(st.st_mtime)), str(st.st_size)]
+        entries.append((p, os.path.relpath(p, root), st))
         if stat.S_ISREG(st.st_mode):
-            if st.st_nlink > 1:
-                fields.append("link:" + groups.setdefault(st.st_ino, rel))
-            h = hashlib.sha256()
-            with open(p, "rb") as f:
-                for chunk in iter(lambda: f.read(1 << 20), b""):
-                    h.update(chunk)
-            fields.append(h.hexdigest())
-        total.update(("\0".join(fields) + "\n").encode("utf-8", "surrogateescape"))
-print(total.hexdigest())
+            names_of_inode[st.st_ino].append(os.path.relpath(p, root))
+
+total = hashlib.sha256()
+for p, rel, st in entries:
+    fields = [rel, oct(st.st_mode), str(st.st_uid), str(st.st_gid)]
+    if stat.S_ISLNK(st.st_mode):
+        fields.append(os.readlink(p))
+    if not stat.S_ISDIR(st.st_mode):
+        fields += [str(int(st.st_mtime)), str(st.st_size)]
+    if stat.S_ISREG(st.st_mode):
+        group = names_of_inode[st.st_ino]
+        if len(group) > 1:
+            fields.append("link:" + group[0])
+        h = hashlib.sha256()
+        with open(p, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+        fields.append(h.hexdigest())
+    line = "\0".join(fields) + "\n"
+    if listing:
+        sys.stdout.write(line.replace("\0", " "))
+    total.update(line.encode("utf-8", "surrogateescape"))
+if not listing:
+    print(total.hexdigest())
