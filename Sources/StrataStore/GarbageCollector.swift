@@ -109,9 +109,13 @@ public struct GarbageCollector {
         return report
     }
 
-    /// The blobs an index or manifest blob references (its config, layers, manifests).
+    /// The blobs an index or manifest blob references (its config, layers, manifests). Only a
+    /// blob that starts as a JSON object is read: a layer is never read past its first byte.
     private func children(of d: Digest) -> [Digest] {
-        guard let bytes = try? root.content.open(d).readToEnd(limit: 16 << 20),
+        guard let file = try? root.content.open(d) else { return [] }
+        var first: UInt8 = 0
+        guard (try? withUnsafeMutableBytes(of: &first) { try file.read(into: $0) }) == 1, first == UInt8(ascii: "{"),
+            (try? file.seek(to: 0)) != nil, let bytes = try? file.readToEnd(limit: 16 << 20),
             let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any]
         else { return [] }
         var out: [[String: Any]] = []
