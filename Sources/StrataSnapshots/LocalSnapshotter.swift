@@ -98,6 +98,10 @@ public final class LocalSnapshotter: Snapshotter {
         try metadata.read { db in try records.all(db).map { try records.info(db, $0) } }
     }
 
+    /// How leases and gc name snapshot `key` of this snapshotter: `<snapshotter>/<key>`, as
+    /// containerd's.
+    public func resourceID(_ key: String) -> String { records.leaseID(key) }
+
     /// The keys of snapshots created outside any lease: a user's, which garbage collection keeps
     /// until they are removed.
     public func unleasedKeys() throws -> Set<String> {

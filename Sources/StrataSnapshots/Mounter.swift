@@ -32,12 +32,13 @@ public enum Mounter {
     /// Unmounts `target` (lazily with `detach`). A busy mount is retried for up to 2.5 s, as
     /// containerd's `mount.Unmount` does: a process that just left it may not have let go yet.
     public static func unmount(_ target: String, detach: Bool = false) throws {
-        for _ in 0..<50 {
-            let r = strata_umount(target, detach ? strata_mnt_detach : 0)
-            if r != -EBUSY { return try call("umount", target) { r } }
+        let flags = detach ? strata_mnt_detach : 0
+        var r = strata_umount(target, flags)
+        for _ in 0..<50 where r == -EBUSY {
             usleep(50_000)
+            r = strata_umount(target, flags)
         }
-        try call("umount", target) { strata_umount(target, detach ? strata_mnt_detach : 0) }
+        try call("umount", target) { r }
     }
 
     private static func call(_ op: String, _ path: String, _ body: () -> Int32) throws {

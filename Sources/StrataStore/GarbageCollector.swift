@@ -62,12 +62,12 @@ public struct GarbageCollector {
         pendingBlobs += (held[.content] ?? []).compactMap(Digest.init(parsing:))
         pendingBlobs += blobs.filter { $0.labels[Annotations.gcRoot] != nil }.map(\.digest)
         pendingSnapshots += held[.snapshot] ?? []
-        var infos: [String: SnapshotInfo] = [:]
+        var infos: [String: (snapshotter: LocalSnapshotter, info: SnapshotInfo)] = [:]  // by resource id
         for s in snapshotters {
-            for i in try s.list() { infos[s.name + "/" + i.name] = i }
-            pendingSnapshots += try s.unleasedKeys().map { s.name + "/" + $0 }
+            for i in try s.list() { infos[s.resourceID(i.name)] = (s, i) }
+            pendingSnapshots += try s.unleasedKeys().map(s.resourceID)
         }
-        pendingSnapshots += infos.filter { $0.value.labels[Annotations.gcRoot] != nil }.map(\.key)
+        pendingSnapshots += infos.filter { $0.value.info.labels[Annotations.gcRoot] != nil }.map(\.key)
         while !pendingBlobs.isEmpty || !pendingSnapshots.isEmpty {
             if let d = pendingBlobs.popLast() {
                 guard liveBlobs.insert(d).inserted, let labels = labelsByDigest[d] else { continue }
@@ -75,16 +75,16 @@ public struct GarbageCollector {
                 pendingBlobs += Self.contentRefs(labels)
                 pendingSnapshots += Self.snapshotRefs(labels)
             } else if let id = pendingSnapshots.popLast() {
-                guard liveSnapshots.insert(id).inserted, let info = infos[id] else { continue }
-                let backend = String(id.prefix { $0 != "/" })
-                if let parent = info.parent { pendingSnapshots.append(backend + "/" + parent) }
+                guard liveSnapshots.insert(id).inserted, let (s, info) = infos[id] else { continue }
+                if let parent = info.parent { pendingSnapshots.append(s.resourceID(parent)) }
                 pendingBlobs += Self.contentRefs(info.labels)
             }
         }
 
         // Sweep: snapshots children first, then blobs, ingests and leftovers.
         for s in snapshotters {
-            var doomed = infos.filter { $0.key.hasPrefix(s.name + "/") && !liveSnapshots.contains($0.key) }.map(\.value)
+            var doomed = infos.filter { $0.value.snapshotter === s && !liveSnapshots.contains($0.key) }.map(
+                \.value.info)
             while !doomed.isEmpty {
                 let parents = Set(doomed.compactMap(\.parent))
                 let leaves = doomed.filter { !parents.contains($0.name) }
@@ -139,19 +139,12 @@ public struct GarbageCollector {
     private func expireLeases() throws -> Int {
         let now = Date()
         var n = 0
-        for lease in try root.leases.list() where lease.expiresAt.map({ $0 <= now }) ?? false || Self.orphaned(lease) {
+        for lease in try root.leases.list()
+        where lease.expiresAt.map({ $0 <= now }) ?? false || StateRoot.isOrphaned(lease) {
             try root.leases.remove(lease.id)
             n += 1
         }
         return n
-    }
-
-    /// A temporary lease whose process is gone (on this host): a crash left it.
-    static func orphaned(_ lease: Lease) -> Bool {
-        guard let pid = lease.labels[StateRoot.temporaryLeasePID].flatMap(Int32.init),
-            lease.labels["strata.io/hostname"] == StateRoot.hostname
-        else { return false }
-        return kill(pid, 0) != 0 && errno == ESRCH
     }
 
     /// The snapshotters that have a directory in this root.

@@ -52,7 +52,7 @@ public final class StateRoot: Sendable {
     public func withLease<R>(_ lease: String?, _ body: (String) throws -> R) throws -> R {
         if let lease { return try body(lease) }
         let temporary = try leases.create(
-            labels: [Self.temporaryLeasePID: String(getpid()), "strata.io/hostname": Self.hostname], expiresIn: 86_400
+            labels: [Self.leasePID: String(getpid()), Self.leaseHost: Self.hostname], expiresIn: 86_400
         ).id
         defer { try? leases.remove(temporary) }
         return try body(temporary)
@@ -73,15 +73,25 @@ public final class StateRoot: Sendable {
         }
     }
 
-    /// The label of a temporary lease naming the process it serves.
-    static let temporaryLeasePID = "strata.io/pid"
+    /// The labels of a temporary lease naming the process it serves.
+    static let leasePID = "strata.io/pid"
+    static let leaseHost = "strata.io/hostname"
 
-    static var hostname: String {
+    static let hostname: String = {
         var buf = [UInt8](repeating: 0, count: 256)
         _ = buf.withUnsafeMutableBufferPointer { b in
             b.withMemoryRebound(to: CChar.self) { gethostname($0.baseAddress!, 255) }
         }
         return String(decoding: buf.prefix { $0 != 0 }, as: UTF8.self)
+    }()
+
+    /// Whether `lease` is a temporary lease (`withLease`) whose process is gone from this host:
+    /// a crash left it.
+    static func isOrphaned(_ lease: Lease) -> Bool {
+        guard let pid = lease.labels[leasePID].flatMap(Int32.init), lease.labels[leaseHost] == hostname else {
+            return false
+        }
+        return kill(pid, 0) != 0 && errno == ESRCH
     }
 
     /// `/var/lib/strata` for root; otherwise `$XDG_DATA_HOME/strata`, or `~/.local/share/strata`.

@@ -121,7 +121,7 @@ import Testing
         let reference = try DirectorySnapshot.take(try await image.unpackByUmoci(t), directoryTimes: false)
         let root = try StateRoot(path: t.at("root"))
         let s = try root.snapshotter(backend)
-        let top = try #require(try root.content.images().first { $0.name == "v1" })
+        let top = try root.content.image("v1")
         let (_, manifest) = try ImageImporter.manifest(of: top.target, in: root.content)
         #expect(try s.list().count == manifest.layers.count)
         let chain = try #require(try s.list().first { info in try s.list().allSatisfy { $0.parent != info.name } })

@@ -53,14 +53,6 @@ public struct ImageManifest: Codable, Sendable {
     public var config: Descriptor
     public var layers: [Descriptor]
     public var annotations: [String: String]?
-
-    public init(config: Descriptor, layers: [Descriptor], annotations: [String: String]? = nil) {
-        schemaVersion = 2
-        mediaType = MediaType.manifest
-        self.config = config
-        self.layers = layers
-        self.annotations = annotations
-    }
 }
 
 /// The part of an image configuration that unpacking needs: the layers' diffIDs.

@@ -175,10 +175,8 @@ extension ContentStore {
     public func ingests() throws -> [IngestStatus] {
         try ingestDirectory.sortedNames().compactMap { name -> IngestStatus? in
             guard let dir = try? ingestDirectory.openDirectory(name),
-                let refFile = try? dir.open(Array("ref".utf8), flags: O_RDONLY | O_NOFOLLOW),
-                let started = try? refFile.stat()
+                let started = try? dir.stat(Array("ref".utf8)), let ref = Self.ingestRef(dir)
             else { return nil }
-            let ref = String(decoding: try refFile.readToEnd(limit: 4096), as: UTF8.self)
             let data = try dir.statIfExists(Array("data".utf8))
             let total = (try? dir.open(Array("total".utf8), flags: O_RDONLY | O_NOFOLLOW))
                 .flatMap { try? $0.readToEnd(limit: 64) }.flatMap { Int64(String(decoding: $0, as: UTF8.self)) }
@@ -194,13 +192,17 @@ extension ContentStore {
         var removed = 0
         for name in try ingestDirectory.sortedNames() {
             guard let dir = try? ingestDirectory.openDirectory(name), try dir.lock(wait: false) else { continue }
-            let ref = (try? dir.open(Array("ref".utf8), flags: O_RDONLY | O_NOFOLLOW))
-                .flatMap { try? $0.readToEnd(limit: 4096) }.map { String(decoding: $0, as: UTF8.self) }
-            if let ref, keep.contains(ref) { continue }
+            if let ref = Self.ingestRef(dir), keep.contains(ref) { continue }
             try ingestDirectory.removeAll(name)
             removed += 1
         }
         return removed
+    }
+
+    /// The ref an ingest directory was opened under; nil when a crash left it without one.
+    static func ingestRef(_ dir: Handle) -> String? {
+        (try? dir.open(Array("ref".utf8), flags: O_RDONLY | O_NOFOLLOW))
+            .flatMap { try? $0.readToEnd(limit: 4096) }.map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// Removes the ingest of `ref` unless a writer holds it.

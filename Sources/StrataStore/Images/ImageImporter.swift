@@ -120,15 +120,9 @@ public struct ImageImporter {
         guard let blobs, let file = try? blobs.open(Array(d.digest.encoded.utf8), flags: O_RDONLY | O_NOFOLLOW) else {
             throw ContentError.invalidImage("the source lacks blob \(d.digest) (\(d.mediaType))")
         }
-        let writer = try store.writer(ref: "import-\(d.digest.encoded)", total: d.size, lease: lease)
-        do {
-            try file.seek(to: writer.offset)  // resumes an interrupted import
-            try HandleSource(file).copy(to: writer)
-            try writer.commit(size: d.size, expected: d.digest)
-        } catch ContentError.alreadyExists {
-        } catch {
-            writer.abort()
-            throw error
+        try ingest(d.digest, size: d.size, entry: "blobs/sha256/\(d.digest.encoded)") { offset in
+            try file.seek(to: offset)
+            return HandleSource(file)
         }
     }
 
@@ -145,8 +139,13 @@ public struct ImageImporter {
             guard h.kind == .regular else { continue }
             if name == "index.json" {
                 index = try reader.readToEnd(limit: 16 << 20)
-            } else if name.hasPrefix("blobs/sha256/"), let d = Digest(parsing: "sha256:" + name.dropFirst(13)) {
-                try storeEntry(reader, d, size: h.size, entry: name)
+            } else if name.hasPrefix("blobs/sha256/"), let d = Digest(parsing: "sha256:" + name.dropFirst(13)),
+                (try? store.info(d)) == nil
+            {
+                try ingest(d, size: h.size, entry: "archive entry \(name)") { offset in
+                    try reader.skip(offset)
+                    return reader
+                }
             }
         }
         guard let index else {
@@ -155,16 +154,17 @@ public struct ImageImporter {
         return index
     }
 
-    private func storeEntry(_ reader: TarReader, _ d: Digest, size: Int64, entry: String) throws {
-        if (try? store.info(d)) != nil { return }
+    /// Stores one blob of the source under the ref `import-<hex>`, checked against its digest and
+    /// size. `open` gives the blob's bytes from `offset` on, where an interrupted import of the
+    /// same blob stopped.
+    private func ingest(_ d: Digest, size: Int64, entry: String, _ open: (Int64) throws -> ByteSource) throws {
         let writer = try store.writer(ref: "import-\(d.encoded)", total: size, lease: lease)
         do {
-            try reader.skip(writer.offset)  // resumes an interrupted import
-            try reader.copy(to: writer)
+            try open(writer.offset).copy(to: writer)
             try writer.commit(size: size, expected: d)
         } catch ContentError.alreadyExists {
         } catch ContentError.digestMismatch(_, _, let actual) {
-            throw ContentError.invalidImage("archive entry \(entry) holds bytes of digest \(actual), not its name")
+            throw ContentError.invalidImage("\(entry) holds bytes of digest \(actual), not \(d)")
         } catch {
             writer.abort()
             throw error
