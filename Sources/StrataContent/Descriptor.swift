@@ -41,6 +41,8 @@ public enum MediaType {
 public enum Annotations {
     /// The digest of a layer's uncompressed tar stream (its diffID).
     public static let uncompressed = "containerd.io/uncompressed"
+    /// On a snapshot holding one layer (an unpacked image's chain ID, a ref's layer): its diffID.
+    public static let snapshotDiffID = "containerd.io/snapshot/diff-id"
     /// The name an image has in an OCI layout's `index.json`.
     public static let refName = "org.opencontainers.image.ref.name"
     /// Marks a blob or snapshot that garbage collection must keep.

@@ -51,15 +51,16 @@ public struct TreeCopy {
         }
     }
 
-    /// Owner, then xattrs, mode and times (chown clears set-id bits and capabilities, so it goes
-    /// first). `nil` names mean the directories themselves.
-    private static func copyMetadata(
-        from meta: FileMetadata, of name: [UInt8]?, in src: Handle, to target: [UInt8]?, in dst: Handle
+    /// Owner, then xattrs (but those `skipping` names), mode and times (chown clears set-id bits
+    /// and capabilities, so it goes first). `nil` names mean the directories themselves.
+    public static func copyMetadata(
+        from meta: FileMetadata, of name: [UInt8]?, in src: Handle, to target: [UInt8]?, in dst: Handle,
+        skipping: (String) -> Bool = { _ in false }
     ) throws(FSError) {
         let here = name ?? Array(".".utf8)
         let there = target ?? Array(".".utf8)
         try dst.changeOwner(there, uid: meta.uid, gid: meta.gid)
-        for key in try src.xattrNames(here) {
+        for key in try src.xattrNames(here) where !skipping(key) {
             guard let value = try src.xattr(here, key: key) else { continue }
             do {
                 try dst.setXattr(there, key: key, value: value)

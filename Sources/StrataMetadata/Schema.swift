@@ -68,6 +68,28 @@ enum Schema {
                 t.add(column: "leased", .integer).notNull().defaults(to: 0)
             }
         }
+        m.registerMigration("v4: stacked snapshots and refs") { db in
+            try db.alter(table: "snapshot") { t in
+                // Overlay whiteouts (0/0 devices) in the committed layer: a stack that moves the
+                // layer off its parents must check that each still lands in a merged directory.
+                t.add(column: "whiteouts", .integer).notNull().defaults(to: 0)
+            }
+            // A stacked snapshot's layers: other committed snapshots' own directories, top first.
+            try db.create(table: "snapshotLower") { t in
+                t.column("snapshot", .integer).notNull().references("snapshot", onDelete: .cascade)
+                t.column("position", .integer).notNull()
+                t.column("lower", .integer).notNull().references("snapshot", onDelete: .restrict)
+                t.primaryKey(["snapshot", "position"])
+            }
+            try db.create(index: "snapshotLowerLower", on: "snapshotLower", columns: ["lower"])
+            // Merge and Diff refs (`strata ref`): the record is JSON, what it holds is in columns.
+            try db.create(table: "ref") { t in
+                t.primaryKey("name", .text)
+                t.column("snapshotter", .text).notNull()
+                t.column("created", .integer).notNull()
+                t.column("body", .text).notNull()
+            }
+        }
         return m
     }
 }

@@ -12,7 +12,7 @@ public struct SnapshotLayers {
     /// The committed snapshot under this one.
     public var parent: String?
     /// Whether `own` is an overlay upper directory (whiteouts as 0/0 devices, opaque xattrs)
-    /// rather than a whole tree.
+    /// rather than a whole tree; false for a stacked snapshot, whose tree is in `lowers`.
     public var isOverlayUpper: Bool
     /// The snapshot's own directory: overlay's upper (`fs`), native's whole tree; nil for a View,
     /// which has none.
@@ -28,12 +28,15 @@ public struct SnapshotLayers {
 extension LocalSnapshotter {
     /// The directories of snapshot `key`, for a diff against its parent.
     public func layers(_ key: String) throws -> SnapshotLayers {
-        let (r, chain) = try metadata.read { db in
+        let (r, parent, chain, stacked) = try metadata.read { db in
             let r = try records.get(db, key)
-            return (r, try records.parents(db, of: r))
+            return (
+                r, try r.parent.map { try records.byID(db, $0).key }, try records.below(db, r),
+                try !records.lowers(db, of: r.id).isEmpty
+            )
         }
         return SnapshotLayers(
-            kind: r.kind, parent: chain.first?.key, isOverlayUpper: !layout.copiesParent,
+            kind: r.kind, parent: parent, isOverlayUpper: !layout.copiesParent && !stacked,
             own: r.kind == .view ? nil : try ownTree(r.id),
             copiedAt: r.copiedAt.map(FileTime.init(nanosecondsSince1970:)),
             lowers: layout.copiesParent ? [] : try chain.map { try ownTree($0.id) })
@@ -46,7 +49,7 @@ extension LocalSnapshotter {
         guard let key else { return try body(nil) }
         let (r, chain) = try metadata.read { db in
             let r = try records.get(db, key)
-            return (r, try records.parents(db, of: r).map(\.id))
+            return (r, try records.below(db, r).map(\.id))
         }
         if layout.copiesParent {
             // A native View over a parent has no directory: it is the parent's.
@@ -59,7 +62,7 @@ extension LocalSnapshotter {
         return try body(mountReadOnly(dirs))
     }
 
-    private func ownTree(_ id: Int64) throws -> Handle {
+    func ownTree(_ id: Int64) throws -> Handle {
         let dir = try directory.openDirectory(Array(String(id).utf8))
         return try layout.contents.map { try dir.openDirectory($0) } ?? dir
     }

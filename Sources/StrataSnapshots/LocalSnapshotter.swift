@@ -61,14 +61,14 @@ public final class LocalSnapshotter: Snapshotter {
     public func usage(_ key: String) throws -> SnapshotUsage {
         let r = try metadata.read { db in try records.get(db, key) }
         if r.kind == .committed { return r.usage }
-        return try measure(r.id)
+        return try measure(r.id).usage
     }
 
     public func mounts(_ key: String) throws -> [Mount] {
         try metadata.read { db in
             let r = try records.get(db, key)
             guard r.kind != .committed else { throw SnapshotError.notActive(key) }
-            return layout.mounts(base: path, id: r.id, kind: r.kind, parents: try records.parents(db, of: r).map(\.id))
+            return layout.mounts(base: path, id: r.id, kind: r.kind, parents: try records.below(db, r).map(\.id))
         }
     }
 
@@ -83,8 +83,10 @@ public final class LocalSnapshotter: Snapshotter {
     public func commit(_ name: String, key: String, labels: [String: String]) throws {
         let r = try metadata.read { db in try records.get(db, key) }
         guard r.kind == .active else { throw SnapshotError.notActive(key) }
-        let usage = try measure(r.id)
-        try metadata.write { db in _ = try records.commit(db, name: name, key: key, labels: labels, usage: usage) }
+        let (usage, whiteouts) = try measure(r.id)
+        try metadata.write { db in
+            _ = try records.commit(db, name: name, key: key, labels: labels, usage: usage, whiteouts: whiteouts)
+        }
         FaultPoint.reach("snapshot.committed")
     }
 
@@ -132,7 +134,7 @@ public final class LocalSnapshotter: Snapshotter {
         // recorded and renamed into place in one, which checks the rules again.
         let parents = try metadata.read { db -> [Int64] in
             guard let p = try records.checkNew(db, key: key, parent: parent) else { return [] }
-            return [p.id] + (try records.parents(db, of: p).map(\.id))
+            return [p.id] + (try records.below(db, p).map(\.id))
         }
         let temp = Array("new-\(getpid())-\(UInt32.random(in: 0...UInt32.max))".utf8)
         try directory.makeDirectory(temp, mode: 0o755)
@@ -147,7 +149,7 @@ public final class LocalSnapshotter: Snapshotter {
             return try metadata.write { db in
                 let r = try records.create(
                     db, key: key, kind: kind, parent: parent, labels: labels, copiedAt: copiedAt)
-                guard try records.parents(db, of: r).map(\.id) == parents else {
+                guard try records.below(db, r).map(\.id) == parents else {
                     throw SnapshotError.unavailable("snapshot \(key): its parent changed while it was prepared")
                 }
                 // A directory already named by the new id is a crash's leftover: the id was handed
@@ -174,12 +176,13 @@ public final class LocalSnapshotter: Snapshotter {
     }
 
     /// The snapshot's own inodes and allocated bytes (hardlinked inodes once), as containerd's
-    /// `fs.DiskUsage`.
-    private func measure(_ id: Int64) throws -> SnapshotUsage {
+    /// `fs.DiskUsage`, and how many overlay whiteouts (0/0 character devices) it holds.
+    private func measure(_ id: Int64) throws -> (usage: SnapshotUsage, whiteouts: Int64) {
         var dir = try directory.openDirectory(Array(String(id).utf8))
         if let contents = layout.contents { dir = try dir.openDirectory(contents) }
         var seen = Set<UInt64>()
         var usage = SnapshotUsage()
+        var whiteouts: Int64 = 0
         var pending = [dir]
         while let d = pending.popLast() {
             for name in try d.sortedNames() {
@@ -188,8 +191,9 @@ public final class LocalSnapshotter: Snapshotter {
                 usage.inodes += 1
                 usage.size += Int64(m.allocatedBytes)
                 if m.type == .directory { pending.append(try d.openDirectory(name)) }
+                if m.isWhiteoutDevice { whiteouts += 1 }
             }
         }
-        return usage
+        return (usage, whiteouts)
     }
 }

@@ -8,10 +8,10 @@ import StrataSnapshots
 /// containerd's garbage collector over a state root: marks what the roots reach, then removes
 /// the rest.
 ///
-/// Roots: the images in `index.json`; snapshots created outside a lease (a user's, until
-/// removed); unexpired leases; blobs and snapshots labelled `containerd.io/gc.root`. Edges: an
+/// Roots: the images in `index.json`; `strata ref` refs (their snapshot, layers and blobs);
+/// snapshots created outside a lease (a user's, until removed); unexpired leases; blobs and snapshots labelled `containerd.io/gc.root`. Edges: an
 /// index holds its manifests, a manifest its config and layers, a config's
-/// `containerd.io/gc.ref.snapshot.<snapshotter>` label the unpacked chain, a snapshot its parent,
+/// `containerd.io/gc.ref.snapshot.<snapshotter>` label the unpacked chain, a snapshot its parent or the layers it stacks,
 /// any `containerd.io/gc.ref.content*` label the blob it names, a lease what it holds. Removed:
 /// unreached blobs and snapshots, expired leases, ingests no lease holds and no writer has open,
 /// the temporary leases of processes that died, and the temporary directories a crash leaves. Runs with the root's lock held exclusively, so no
@@ -68,6 +68,11 @@ public struct GarbageCollector {
             pendingSnapshots += try s.unleasedKeys().map(s.resourceID)
         }
         pendingSnapshots += infos.filter { $0.value.info.labels[Annotations.gcRoot] != nil }.map(\.key)
+        for ref in try RefRecords(root.metadata).list() {
+            let keys = [ref.snapshot] + ref.layers.flatMap { [$0.snapshot, $0.base] }
+            pendingSnapshots += keys.compactMap { $0.map { ref.snapshotter + "/" + $0 } }
+            pendingBlobs += ref.layers.compactMap(\.descriptor?.digest)
+        }
         while !pendingBlobs.isEmpty || !pendingSnapshots.isEmpty {
             if let d = pendingBlobs.popLast() {
                 guard liveBlobs.insert(d).inserted, let labels = labelsByDigest[d] else { continue }
@@ -76,7 +81,7 @@ public struct GarbageCollector {
                 pendingSnapshots += Self.snapshotRefs(labels)
             } else if let id = pendingSnapshots.popLast() {
                 guard liveSnapshots.insert(id).inserted, let (s, info) = infos[id] else { continue }
-                if let parent = info.parent { pendingSnapshots.append(s.resourceID(parent)) }
+                pendingSnapshots += try s.dependencies(info.name).map(s.resourceID)
                 pendingBlobs += Self.contentRefs(info.labels)
             }
         }
@@ -86,7 +91,7 @@ public struct GarbageCollector {
             var doomed = infos.filter { $0.value.snapshotter === s && !liveSnapshots.contains($0.key) }.map(
                 \.value.info)
             while !doomed.isEmpty {
-                let parents = Set(doomed.compactMap(\.parent))
+                let parents = Set(try doomed.flatMap { try s.dependencies($0.name) })
                 let leaves = doomed.filter { !parents.contains($0.name) }
                 if leaves.isEmpty { break }
                 for leaf in leaves {

@@ -31,16 +31,31 @@ public struct SnapshotDiffer {
         case trees
     }
 
+    /// What a snapshot is diffed against.
+    public enum Base: Sendable, Equatable {
+        /// Its own parent (the empty tree for a snapshot without one).
+        case parent
+        /// The empty tree: the layer holds the whole tree.
+        case scratch
+        /// Another committed snapshot.
+        case snapshot(String)
+    }
+
     public init(root: StateRoot, snapshotter: LocalSnapshotter, options: DiffOptions = DiffOptions()) {
         self.root = root
         self.snapshotter = snapshotter
         self.options = options
     }
 
-    /// Diffs snapshot `key` against `parent` (nil: its own parent) into the content store.
-    public func diff(_ key: String, against parent: String? = nil) throws -> (Descriptor, Method) {
+    /// Diffs snapshot `key` against `base` into the content store.
+    public func diff(_ key: String, against base: Base = .parent) throws -> (Descriptor, Method) {
         let layers = try snapshotter.layers(key)
-        let base = parent ?? layers.parent
+        let base: String? =
+            switch base {
+            case .parent: layers.parent
+            case .scratch: nil
+            case .snapshot(let k): k
+            }
         if base == layers.parent, let own = layers.own {
             if layers.isOverlayUpper {
                 do {

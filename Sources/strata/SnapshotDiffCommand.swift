@@ -37,7 +37,7 @@ struct SnapshotDiffCommand: ParsableCommand {
         differ.lease = options.lease
         let progress = ProgressLine("diff")
         differ.onProgress = progress.update
-        let (d, method) = try differ.diff(key, against: parent)
+        let (d, method) = try differ.diff(key, against: parent.map { .snapshot($0) } ?? .parent)
         progress.finish()
         if let output {
             let blob = try root.content.open(d.digest)

@@ -122,10 +122,10 @@ import Testing
         let differ = SnapshotDiffer(root: root, snapshotter: s, options: DiffOptions(compression: .none))
         let (own, _) = try differ.diff("c")
         #expect(try Self.entryNames(root, own) == ["four", ".wh.two"].sorted())
-        let (whole, method) = try differ.diff("c", against: "A")
+        let (whole, method) = try differ.diff("c", against: .snapshot("A"))
         #expect(method == .trees)
         #expect(try Self.entryNames(root, whole) == [".wh.one", ".wh.two", "four", "three"].sorted())
-        let (fromScratch, _) = try differ.diff("B", against: nil)
+        let (fromScratch, _) = try differ.diff("B", against: .scratch)
         #expect(try Self.entryNames(root, fromScratch) == [".wh.one", "three"].sorted())
     }
 

@@ -33,7 +33,7 @@ extension Unpacker {
     /// (overlay mode: the directory gets the opaque xattr instead).
     func makeOpaque(_ dir: Handle, _ components: [[UInt8]]) throws {
         if options.overlayLowers != nil {
-            try dir.setXattr(key: Whiteout.overlayOpaqueXattr, value: Array("y".utf8))
+            try dir.setXattr(key: OverlayXattr.opaque, value: OverlayXattr.opaqueValue)
             return
         }
         let id = try dir.stat()

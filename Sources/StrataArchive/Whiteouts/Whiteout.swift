@@ -7,7 +7,6 @@ public enum Whiteout {
     public static let metaPrefix: [UInt8] = Array(".wh..wh.".utf8)
     public static let opaqueMarker: [UInt8] = Array(".wh..wh..opq".utf8)
     /// How overlayfs' upper directories mark an opaque directory.
-    public static let overlayOpaqueXattr = "trusted.overlay.opaque"
 
     /// What a tar entry's base name means.
     public enum Meaning: Equatable {

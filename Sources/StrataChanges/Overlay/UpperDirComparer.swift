@@ -15,10 +15,6 @@ import StrataFS
 public struct UpperDirComparer {
     public var xattrPolicy: XattrPolicy
 
-    static let opaque = "trusted.overlay.opaque"
-    static let redirect = "trusted.overlay.redirect"
-    static let metacopy = "trusted.overlay.metacopy"
-
     public init(xattrPolicy: XattrPolicy = .capability) { self.xattrPolicy = xattrPolicy }
 
     /// One directory being walked: its upper and lower (nil: nothing below shows through) handles.
@@ -49,13 +45,13 @@ public struct UpperDirComparer {
             let meta = try frame.upper.stat(name)
             let below = try frame.lower?.statIfExists(name)
             var events: [Change] = []
-            if meta.type == .characterDevice && meta.rdevMajor == 0 && meta.rdevMinor == 0 {
+            if meta.isWhiteoutDevice {
                 if let below { events.append(Change(kind: .delete, path: path, metadata: below, name: name)) }
             } else if meta.type == .directory {
-                if try frame.upper.xattr(name, key: Self.redirect) != nil {
+                if try frame.upper.xattr(name, key: OverlayXattr.redirect) != nil {
                     throw UpperDirError(path: PathName.display(path), reason: "a redirect_dir rename")
                 }
-                let opaque = try frame.upper.xattr(name, key: Self.opaque) == Array("y".utf8)
+                let opaque = try frame.upper.xattr(name, key: OverlayXattr.opaque) == OverlayXattr.opaqueValue
                 let xattrs = try frame.upper.xattrs(name, policy: xattrPolicy)
                 var lowerChild: Handle?
                 if let below, below.type == .directory, let lowerDir = frame.lower {
@@ -74,7 +70,7 @@ public struct UpperDirComparer {
                 let child = try frame.upper.openDirectory(name)
                 stack.append(Frame(upper: child, lower: lowerChild, prefix: path, names: try child.sortedNames()))
             } else {
-                if meta.type == .regular, try frame.upper.xattr(name, key: Self.metacopy) != nil {
+                if meta.type == .regular, try frame.upper.xattr(name, key: OverlayXattr.metacopy) != nil {
                     throw UpperDirError(path: PathName.display(path), reason: "a metacopy copy-up")
                 }
                 let xattrs = try frame.upper.xattrs(name, policy: xattrPolicy)

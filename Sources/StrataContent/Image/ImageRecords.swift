@@ -15,7 +15,6 @@ public struct ImageRecord: Codable, Sendable, Equatable {
 }
 
 extension ContentStore {
-    static let indexName = Array("index.json".utf8)
 
     /// Every entry of `index.json` (named or not: unnamed ones are still images gc keeps),
     /// sorted by name.
@@ -37,50 +36,35 @@ extension ContentStore {
         guard try blobs.statIfExists(Self.name(target.digest)) != nil else {
             throw ContentError.notFound(target.digest)
         }
-        var entry: [String: Any] = [
-            "mediaType": target.mediaType, "digest": target.digest.description, "size": target.size,
-        ]
-        entry["annotations"] = (target.annotations ?? [:]).merging([Annotations.refName: name]) { $1 }
-        try editIndex { manifests in
-            manifests.removeAll { Self.refName($0) == name }
-            manifests.append(entry)
-        }
+        try ImageLayout.setImage(name, target, in: layout)
     }
 
     /// Removes the image `name` from `index.json`; its blobs stay until `gc`.
     public func removeImage(_ name: String) throws {
         var found = false
-        try editIndex { manifests in
+        try ImageLayout.editIndex(in: layout) { manifests in
             let before = manifests.count
-            manifests.removeAll { Self.refName($0) == name }
+            manifests.removeAll { ImageLayout.refName($0) == name }
             found = manifests.count != before
         }
         if !found { throw ContentError.imageNotFound(name) }
     }
 
-    private static func refName(_ entry: [String: Any]) -> String? {
-        (entry["annotations"] as? [String: Any])?[Annotations.refName] as? String
-    }
+    private func readIndex() throws -> [UInt8] { try ImageLayout.readIndex(layout) }
 
-    private func readIndex() throws -> [UInt8] {
-        let f = try layout.open(Self.indexName, flags: O_RDONLY | O_NOFOLLOW)
-        return try f.readToEnd(limit: 16 << 20)
-    }
-
-    /// Rewrites `index.json` under an exclusive lock on the layout, keeping every field Strata
-    /// does not know, and replaces it atomically.
-    private func editIndex(_ body: (inout [[String: Any]]) throws -> Void) throws {
-        let lock = try layout.openDirectory(Array(".".utf8))
-        _ = try lock.lock(exclusive: true, wait: true)
-        guard var document = try JSONSerialization.jsonObject(with: Data(readIndex())) as? [String: Any] else {
-            throw ContentError.invalidImage("index.json is not a JSON object")
+    /// Stores `bytes` (a config, a manifest) as a blob and returns its digest.
+    public func put(_ bytes: [UInt8], lease: String? = nil) throws -> Digest {
+        let digest = Digest.sha256(bytes)
+        let writer = try self.writer(ref: "put-\(digest.encoded)-\(UInt32.random(in: 0...UInt32.max))", lease: lease)
+        do {
+            try bytes.withUnsafeBytes { try writer.write($0) }
+            try writer.commit(size: Int64(bytes.count), expected: digest)
+        } catch ContentError.alreadyExists {
+            if let lease { try hold(digest, lease: lease) }
+        } catch {
+            writer.abort()
+            throw error
         }
-        var manifests = document["manifests"] as? [[String: Any]] ?? []
-        try body(&manifests)
-        document["manifests"] = manifests
-        let bytes = try JSONSerialization.data(
-            withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes])
-        try layout.writeAtomically(Self.indexName, contents: Array(bytes) + [0x0A])
-        withExtendedLifetime(lock) {}
+        return digest
     }
 }

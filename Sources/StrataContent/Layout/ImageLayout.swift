@@ -13,7 +13,7 @@ public enum ImageLayout {
         #"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}"#
 
     /// Creates whatever of the layout is missing in `dir`; an existing layout is left as it is.
-    static func initialize(_ dir: Handle) throws {
+    public static func initialize(_ dir: Handle) throws {
         for (name, text) in [("oci-layout", version), ("index.json", emptyIndex)] {
             let n = Array(name.utf8)
             guard try dir.statIfExists(n) == nil else { continue }
@@ -30,5 +30,44 @@ public enum ImageLayout {
             try parent.makeDirectoryIfMissing(n, mode: 0o755)
             parent = try parent.openDirectory(n)
         }
+    }
+
+    static let indexName = Array("index.json".utf8)
+
+    /// Names `target` `name` in the layout's `index.json`, replacing any image of that name.
+    public static func setImage(_ name: String, _ target: Descriptor, in dir: Handle) throws {
+        var entry: [String: Any] = [
+            "mediaType": target.mediaType, "digest": target.digest.description, "size": target.size,
+        ]
+        entry["annotations"] = (target.annotations ?? [:]).merging([Annotations.refName: name]) { $1 }
+        try editIndex(in: dir) { manifests in
+            manifests.removeAll { refName($0) == name }
+            manifests.append(entry)
+        }
+    }
+
+    static func refName(_ entry: [String: Any]) -> String? {
+        (entry["annotations"] as? [String: Any])?[Annotations.refName] as? String
+    }
+
+    static func readIndex(_ dir: Handle) throws -> [UInt8] {
+        try dir.open(indexName, flags: O_RDONLY | O_NOFOLLOW).readToEnd(limit: 16 << 20)
+    }
+
+    /// Rewrites `index.json` under an exclusive lock on the layout, keeping every field Strata
+    /// does not know, and replaces it atomically.
+    static func editIndex(in dir: Handle, _ body: (inout [[String: Any]]) throws -> Void) throws {
+        let lock = try dir.openDirectory(Array(".".utf8))
+        _ = try lock.lock(exclusive: true, wait: true)
+        guard var document = try JSONSerialization.jsonObject(with: Data(readIndex(dir))) as? [String: Any] else {
+            throw ContentError.invalidImage("index.json is not a JSON object")
+        }
+        var manifests = document["manifests"] as? [[String: Any]] ?? []
+        try body(&manifests)
+        document["manifests"] = manifests
+        let bytes = try JSONSerialization.data(
+            withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes])
+        try dir.writeAtomically(indexName, contents: Array(bytes) + [0x0A])
+        withExtendedLifetime(lock) {}
     }
 }

@@ -15,6 +15,9 @@ public struct TreeComparison {
     public var times: Times
     public var xattrs: XattrPolicy
     public var owners: Bool
+    /// Compare which paths share an inode. A walking differ (containerd's, and a simple diff)
+    /// does not see a change that only joins or splits a group of equal files.
+    public var hardlinks = true
 
     public init(times: Times = .seconds, xattrs: XattrPolicy = .capability, owners: Bool = true) {
         self.times = times
@@ -75,7 +78,7 @@ public struct TreeComparison {
                 default: break
                 }
             }
-            if ma.isHardLinked || mb.isHardLinked {
+            if hardlinks && (ma.isHardLinked || mb.isHardLinked) {
                 let la = s.a[ma.inode] ?? path
                 let lb = s.b[mb.inode] ?? path
                 s.a[ma.inode] = la

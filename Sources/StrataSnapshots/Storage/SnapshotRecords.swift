@@ -14,6 +14,8 @@ struct SnapshotRecord: Equatable {
     var copiedAt: Int64?
     /// Created under a lease: kept by references only, not as a root of its own.
     var leased: Bool
+    /// Overlay whiteouts in the committed layer (see `LocalSnapshotter.stack`).
+    var whiteouts: Int64
 
     init(row: Row) {
         id = row["id"]
@@ -25,6 +27,7 @@ struct SnapshotRecord: Equatable {
         usage = SnapshotUsage(inodes: row["inodes"], size: row["size"])
         copiedAt = row["copiedAt"]
         leased = row["leased"]
+        whiteouts = row["whiteouts"]
     }
 }
 
@@ -56,13 +59,27 @@ struct SnapshotRecords {
         return SnapshotRecord(row: row)
     }
 
-    /// The committed snapshots under `record`, the immediate parent first.
-    func parents(_ db: Database, of record: SnapshotRecord) throws -> [SnapshotRecord] {
-        var out: [SnapshotRecord] = []
+    /// The layers a stacked snapshot stacks, top first; empty for any other snapshot.
+    func lowers(_ db: Database, of id: Int64) throws -> [SnapshotRecord] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT snapshot.* FROM snapshotLower JOIN snapshot ON snapshot.id = snapshotLower.lower
+                WHERE snapshotLower.snapshot = ? ORDER BY snapshotLower.position
+                """, arguments: [id]
+        ).map(SnapshotRecord.init(row:))
+    }
+
+    /// The layers under `record`'s own, top first: its parents' directories, and where the chain
+    /// reaches a stacked snapshot, that snapshot's own (empty but for fixes) and its stack.
+    func below(_ db: Database, _ record: SnapshotRecord) throws -> [SnapshotRecord] {
+        var out = try lowers(db, of: record.id)
         var next = record.parent
         while let id = next {
             let p = try byID(db, id)
             out.append(p)
+            let stack = try lowers(db, of: p.id)
+            if !stack.isEmpty { return out + stack }
             next = p.parent
         }
         return out
@@ -105,31 +122,50 @@ struct SnapshotRecords {
         return r
     }
 
-    /// Turns the Active snapshot `key` into the Committed `name`: same id (so the same directory),
-    /// the commit's labels replacing the old ones, as containerd does.
-    func commit(_ db: Database, name: String, key: String, labels: [String: String], usage: SnapshotUsage) throws
+    /// A new Committed snapshot with no parent whose tree is `lowers` (ids, top first) stacked.
+    func createStacked(_ db: Database, key: String, lowers: [Int64], labels: [String: String]) throws
         -> SnapshotRecord
     {
+        let r = try create(db, key: key, kind: .active, parent: nil, labels: labels)
+        try db.execute(
+            sql: "UPDATE snapshot SET kind = ? WHERE id = ?", arguments: [SnapshotKind.committed.rawValue, r.id])
+        for (position, lower) in lowers.enumerated() {
+            try db.execute(
+                sql: "INSERT INTO snapshotLower (snapshot, position, lower) VALUES (?, ?, ?)",
+                arguments: [r.id, position, lower])
+        }
+        return try get(db, key)
+    }
+
+    /// Turns the Active snapshot `key` into the Committed `name`: same id (so the same directory),
+    /// the commit's labels replacing the old ones, as containerd does.
+    func commit(
+        _ db: Database, name: String, key: String, labels: [String: String], usage: SnapshotUsage, whiteouts: Int64
+    ) throws -> SnapshotRecord {
         let r = try get(db, key)
         guard r.kind == .active else { throw SnapshotError.notActive(key) }
         if try find(db, name) != nil { throw SnapshotError.alreadyExists(name) }
         try db.execute(
             sql: """
-                UPDATE snapshot SET key = ?, kind = ?, updated = ?, inodes = ?, size = ?, leased = leased OR ?
-                WHERE id = ?
+                UPDATE snapshot SET key = ?, kind = ?, updated = ?, inodes = ?, size = ?, leased = leased OR ?,
+                whiteouts = ? WHERE id = ?
                 """,
             arguments: [
-                name, SnapshotKind.committed.rawValue, Timestamp.now(), usage.inodes, usage.size, lease != nil, r.id,
+                name, SnapshotKind.committed.rawValue, Timestamp.now(), usage.inodes, usage.size, lease != nil,
+                whiteouts, r.id,
             ])
         if let lease { try Leases.add(db, lease, kind: .snapshot, id: leaseID(name)) }
         try setLabels(db, r.id, labels, replace: true)
         return try get(db, name)
     }
 
-    /// Deletes the record of `key`; refused while other snapshots have it as their parent.
+    /// Deletes the record of `key`; refused while other snapshots have it as their parent or in
+    /// their stack.
     func remove(_ db: Database, _ key: String) throws -> SnapshotRecord {
         let r = try get(db, key)
-        if try Row.fetchOne(db, sql: "SELECT 1 FROM snapshot WHERE parent = ?", arguments: [r.id]) != nil {
+        if try Row.fetchOne(db, sql: "SELECT 1 FROM snapshot WHERE parent = ?", arguments: [r.id]) != nil
+            || Row.fetchOne(db, sql: "SELECT 1 FROM snapshotLower WHERE lower = ?", arguments: [r.id]) != nil
+        {
             throw SnapshotError.hasChildren(key)
         }
         try db.execute(sql: "DELETE FROM snapshot WHERE id = ?", arguments: [r.id])

@@ -79,32 +79,45 @@ public struct ImageUnpacker {
     private func unpackLayer(
         _ layer: Descriptor, diffID: Digest, chainID: Digest, parent: String?, _ s: LocalSnapshotter
     ) throws -> Bool {
-        if let info = try? s.stat(chainID.description), info.kind == .committed { return false }
-        let key = "extract-\(Int64(Date().timeIntervalSince1970 * 1e9))-\(UInt32.random(in: 0...UInt32.max)) \(chainID)"
-        _ = try s.prepare(key, parent: parent, labels: ["containerd.io/snapshot.ref": chainID.description])
+        try unpackLayer(layer, diffID: diffID, as: chainID.description, parent: parent, s)
+    }
+
+    /// Applies `layer` into a new snapshot `name` over `parent` unless `name` is committed; true
+    /// when it was applied. On overlay every whiteout is kept, even with nothing under it.
+    func unpackLayer(_ layer: Descriptor, diffID: Digest, as name: String, parent: String?, _ s: LocalSnapshotter)
+        throws -> Bool
+    {
+        if let info = try? s.stat(name), info.kind == .committed { return false }
+        let key = "extract-\(Int64(Date().timeIntervalSince1970 * 1e9))-\(UInt32.random(in: 0...UInt32.max)) \(name)"
+        _ = try s.prepare(key, parent: parent, labels: ["containerd.io/snapshot.ref": name])
         do {
             let dirs = try s.layers(key)
             guard let target = dirs.own else { throw SnapshotError.notActive(key) }
-            var options = UnpackOptions(overlayLowers: dirs.isOverlayUpper ? dirs.lowers : nil)
-            options.writers = 2
-            let blob = try root.content.open(layer.digest)
-            let size = Int64(try blob.stat().size)
-            let result = try withExtendedLifetime(blob) {
-                try Applier(options: options, expectedDiffID: diffID).apply(
-                    MappedFileSource(fd: blob.fd, size: size), to: target)
-            }
-            guard result.digest == layer.digest else {
-                throw ContentError.digestMismatch(ref: key, expected: layer.digest, actual: result.digest)
-            }
+            try apply(layer, diffID: diffID, to: target, overlayLowers: dirs.isOverlayUpper ? dirs.lowers : nil)
             FaultPoint.reach("unpack.applied")
-            try s.commit(chainID.description, key: key, labels: ["containerd.io/snapshot/diff-id": diffID.description])
-        } catch SnapshotError.alreadyExists(let name) where name == chainID.description {
+            try s.commit(name, key: key, labels: [Annotations.snapshotDiffID: diffID.description])
+        } catch SnapshotError.alreadyExists(let n) where n == name {
             try? s.remove(key)  // another unpack committed it first
         } catch {
             try? s.remove(key)
             throw LayerUnpackError(layer: layer.digest, diffID: diffID, reason: error)
         }
         return true
+    }
+
+    /// Applies the stored blob `layer` onto `target`, checking its digest and diffID.
+    func apply(_ layer: Descriptor, diffID: Digest, to target: Handle, overlayLowers: [Handle]?) throws {
+        var options = UnpackOptions(overlayLowers: overlayLowers)
+        options.writers = 2
+        let blob = try root.content.open(layer.digest)
+        let size = Int64(try blob.stat().size)
+        let result = try withExtendedLifetime(blob) {
+            try Applier(options: options, expectedDiffID: diffID).apply(
+                MappedFileSource(fd: blob.fd, size: size), to: target)
+        }
+        guard result.digest == layer.digest else {
+            throw ContentError.digestMismatch(ref: target.displayPath, expected: layer.digest, actual: result.digest)
+        }
     }
 }
 
