@@ -9,9 +9,8 @@ import StrataFS
 /// up but whose metadata, xattrs and contents equal the lower's is left out (one hardlinked in
 /// the upper is reported `unmodified`, so a changed member still brings its whole group; one
 /// hardlinked in the lower is written, since the copy-up separated it from its other names);
-/// overlayfs'
-/// own xattrs (`trusted.overlay.*`) are never compared or carried. Upper directories written with
-/// `redirect_dir` or `metacopy` cannot be read this way and raise `UpperDirError`.
+/// overlayfs' own xattrs (`trusted.overlay.*`) are never compared or carried. Upper directories
+/// written with `redirect_dir` or `metacopy` cannot be read this way and raise `UpperDirError`.
 public struct UpperDirComparer {
     public var xattrPolicy: XattrPolicy
 
