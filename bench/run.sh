@@ -3,10 +3,12 @@
 # Prints a table of medians and ratios. Never part of CI or the test command.
 #
 #   bench/run.sh [--source DIR] [--no-debootstrap] [--runs N] [--work DIR] [--skip-containerd] [--skip-umoci]
+#                [--merge-only]
 #
 # Two trees, one table each: a copy of a system directory (--source, default /usr), then a
 # Debian minimal root made with `debootstrap --variant=minbase` (skipped when debootstrap cannot
-# reach a mirror, or with --no-debootstrap).
+# reach a mirror, or with --no-debootstrap). A third table measures `strata ref merge` on a
+# generated tree (bench/gentree.py); --merge-only runs that one alone.
 #
 # Needs root (containerd, tmpfs, owners), ~40 GB of disk under --work and ~16 GB of memory for a
 # copy of /usr. Installs what it needs from Debian (umoci, containerd, zstd, time, debootstrap).
@@ -20,6 +22,7 @@ WORK=/var/tmp/strata-bench
 CONTAINERD=1
 UMOCI=1
 DEBOOTSTRAP=1
+MERGE_ONLY=0
 while (($#)); do
     case $1 in
     --source) SOURCE=$2; shift 2 ;;
@@ -28,7 +31,8 @@ while (($#)); do
     --work) WORK=$2; shift 2 ;;
     --skip-containerd) CONTAINERD=0; shift ;;
     --skip-umoci) UMOCI=0; shift ;;
-    *) echo "usage: $0 [--source DIR] [--no-debootstrap] [--runs N] [--work DIR] [--skip-containerd] [--skip-umoci]" >&2; exit 2 ;;
+    --merge-only) MERGE_ONLY=1; shift ;;
+    *) echo "usage: $0 [--source DIR] [--no-debootstrap] [--runs N] [--work DIR] [--skip-containerd] [--skip-umoci] [--merge-only]" >&2; exit 2 ;;
     esac
 done
 [[ $(id -u) -eq 0 ]] || { echo "bench: run as root (containerd, tmpfs, file owners)" >&2; exit 1; }
@@ -242,9 +246,104 @@ bench_tree() {
     } >>"$TABLES"
 }
 
+# bench_ref_merge: `strata ref merge` of 10 layer chains, each a base of 100,000 entries plus its
+# own change set (gentree.py), on both backends: time and file data written (regular files with a
+# single link in the snapshot directories the merge made: 0 means nothing was copied). Beside it,
+# what getting the same tree costs by unpacking the 11 layers: GNU tar into tmpfs, and
+# containerd's `ctr snapshots unpack` of them as one image.
+bench_ref_merge() {
+    local D=$WORK/merge R=$WORK/merge/root mnt=$WORK/merge/mnt backend i refs layers entries
+    rm -rf "$D" && mkdir -p "$mnt"
+    for backend in overlay native; do
+        say "ref merge ($backend): 10 chains over a 100,000-entry base"
+        st() { "$S" --root "$R" "$@"; }
+        st snapshot prepare --snapshotter $backend base-a >/dev/null
+        st mount --snapshotter $backend base-a "$mnt"
+        python3 "$HERE/gentree.py" "$mnt" --entries 100000
+        umount "$mnt"
+        st snapshot commit --snapshotter $backend base base-a
+        refs=()
+        for i in $(seq 1 10); do
+            st snapshot prepare --snapshotter $backend "c$i-a" base >/dev/null
+            st mount --snapshotter $backend "c$i-a" "$mnt"
+            python3 "$HERE/gentree.py" "$mnt" --chain "$i"
+            umount "$mnt"
+            st snapshot commit --snapshotter $backend "c$i" "c$i-a"
+            refs+=("snapshot:c$i")
+        done
+        BEFORE="'$S' --root '$R' ref rm merged >/dev/null 2>&1 || true; '$S' --root '$R' gc >/dev/null"
+        median "merge_$backend" "$S" --root "$R" ref merge --snapshotter $backend merged "${refs[@]}"
+        eval "$BEFORE"
+        BEFORE=
+        ls "$R/snapshots/$backend" | sort >"$D/ids-before"
+        st ref merge --snapshotter $backend merged "${refs[@]}" --json >"$D/merged-$backend.json"
+        local made=()
+        for i in $(ls "$R/snapshots/$backend" | sort | comm -13 "$D/ids-before" -); do made+=("$R/snapshots/$backend/$i"); done
+        T[merge_data_$backend]=$(find "${made[@]}" -type f -links 1 -printf '%s\n' | awk '{s += $1} END {print s + 0}')
+        T[merge_entries_$backend]=$(find "${made[@]}" | wc -l)
+        say "  file data written: ${T[merge_data_$backend]} B in ${T[merge_entries_$backend]} new entries"
+        if [[ $backend == overlay ]]; then
+            local v=$D/view
+            mkdir -p "$v"
+            st snapshot view --snapshotter overlay merged-view "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["snapshot"])' "$D/merged-overlay.json")" >/dev/null
+            st mount --snapshotter overlay merged-view "$v"
+            entries=$(find "$v" | wc -l)
+            umount "$v"
+            st snapshot diff --snapshotter overlay base --compression none -o "$D/base.tar" >/dev/null
+            layers=$D/base.tar
+            for i in $(seq 1 10); do
+                st snapshot diff --snapshotter overlay "c$i" --compression none -o "$D/c$i.tar" >/dev/null
+                layers+=",$D/c$i.tar"
+            done
+        fi
+        rm -rf "$R"
+    done
+    say "GNU tar: the 11 layers extracted into tmpfs"
+    BEFORE="rm -rf '$TMPFS/m'; mkdir '$TMPFS/m'"
+    median merge_tar sh -c "for f in \$(echo '$layers' | tr , ' '); do tar -xf \$f -C '$TMPFS/m'; done"
+    BEFORE=
+    rm -rf "$TMPFS/m"
+    if ((CONTAINERD)); then
+        say "containerd: unpack of the 11 layers as one image"
+        mctrd_setup() {
+            ctrd_stop
+            rm -rf "$TMPFS/mctrd"
+            ctrd_start "$TMPFS/mctrd"
+            python3 "$ROOT/scripts/oci-archive.py" "$layers" none application/vnd.oci.image.layer.v1.tar amd64 \
+                docker.io/strata/merge:latest "$TMPFS/mctrd/oci" "$TMPFS/mctrd/merge.oci.tar" >/dev/null
+            ctr_ images import --snapshotter overlayfs --platform linux/amd64 --no-unpack "$TMPFS/mctrd/merge.oci.tar" >/dev/null
+            CTRD_MANIFEST=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['manifests'][0]['digest'])" \
+                "$TMPFS/mctrd/oci/index.json")
+        }
+        BEFORE=mctrd_setup
+        median merge_ctr ctrd_unpack
+        BEFORE=
+        ctrd_stop
+        rm -rf "$TMPFS/mctrd"
+    fi
+    rm -rf "$D"
+    {
+        echo
+        echo "### ref merge: 10 layer chains over a 100,000-entry base ($entries entries merged)"
+        echo
+        echo "| measure | Strata | other tool | ratio (other / Strata) |"
+        echo "|---|---|---|---|"
+        echo "| \`ref merge\` on overlay (stacked lower directories) vs the 11 layers extracted by GNU tar | ${T[merge_overlay]} s, ${T[merge_data_overlay]} B of file data, ${T[merge_entries_overlay]} new entries | tar ${T[merge_tar]} s | $(ratio "${T[merge_tar]}" "${T[merge_overlay]}") |"
+        ((CONTAINERD)) && echo "| \`ref merge\` on overlay vs containerd's unpack of the 11 layers (\`ctr snapshots unpack\`) | ${T[merge_overlay]} s | ctr ${T[merge_ctr]} s | $(ratio "${T[merge_ctr]}" "${T[merge_overlay]}") |"
+        echo "| \`ref merge\` on native (hard links) vs the 11 layers extracted by GNU tar | ${T[merge_native]} s, ${T[merge_data_native]} B of file data, ${T[merge_entries_native]} new entries | tar ${T[merge_tar]} s | $(ratio "${T[merge_tar]}" "${T[merge_native]}") |"
+        true
+    } >>"$TABLES"
+}
+
 # shellcheck source=containerd.sh
 ((CONTAINERD)) && source "$HERE/containerd.sh"
+if ((MERGE_ONLY)); then
+    bench_ref_merge
+    cat "$TABLES"
+    exit 0
+fi
 bench_tree "$SOURCE" "$(basename "$SOURCE")"
+bench_ref_merge
 if ((DEBOOTSTRAP)); then
     ROOTFS=$WORK/debian-root
     if [[ ! -x $ROOTFS/usr/bin/dpkg ]]; then
