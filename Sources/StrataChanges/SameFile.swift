@@ -26,14 +26,21 @@ struct SameFileRule: Sendable {
     var check = Check.containerd
     var comparer = ContentComparer()
 
-    func same(
-        lower: FileMetadata, lowerDir: Handle, upper: FileMetadata, upperDir: Handle, name: [UInt8],
-        lowerXattrs: Xattrs, upperXattrs: Xattrs
-    ) throws -> Bool {
+    /// Unchanged on metadata alone, xattrs unread: the same inode, or (with evidence) an upper
+    /// entry untouched since the copy was made.
+    func isUntouched(lower: FileMetadata, upper: FileMetadata) -> Bool {
         if lower.device == upper.device && lower.inode == upper.inode { return true }
         if case .evidence(let watermark) = check, upper.changeTime <= watermark, lower.type == upper.type {
             return true
         }
+        return false
+    }
+
+    func same(
+        lower: FileMetadata, lowerDir: Handle, upper: FileMetadata, upperDir: Handle, name: [UInt8],
+        lowerXattrs: Xattrs, upperXattrs: Xattrs
+    ) throws -> Bool {
+        if isUntouched(lower: lower, upper: upper) { return true }
         guard lower.mode == upper.mode, lower.uid == upper.uid, lower.gid == upper.gid,
             lower.rdevMajor == upper.rdevMajor, lower.rdevMinor == upper.rdevMinor,
             lowerXattrs == upperXattrs

@@ -187,6 +187,10 @@ import Testing
             let m = try refs.merge("law-" + name, [.snapshot("A"), .named(diff)])
             #expect(try c.difference(m.snapshot!, "B") == nil)
         }
+        // B's layer alone deletes tmp/x in a tmp/ no other layer of the stack has: overlayfs would
+        // list the whiteout as an entry unless the directory is merged.
+        let alone = try refs.diff("alone", lower: .snapshot("B1"), upper: .snapshot("B"))
+        #expect(try c.s.withTree(alone.snapshot!) { try $0!.openDirectory(Array("tmp".utf8)).sortedNames() } == [])
         let onUnmerge = try refs.merge("on-u", [.snapshot("C"), .named("unmerge")])
         let onSimple = try refs.merge("on-s", [.snapshot("C"), .named("simple")])
         #expect(try c.s.withTree(onUnmerge.snapshot!) { try $0!.openDirectory(Array("tmp".utf8)).sortedNames() } == [])

@@ -139,10 +139,16 @@ struct DirectoryDiffer: Sendable {
         throws
     {
         let lmeta = try lower.stat(name)
-        let lx = try lower.xattrs(name, policy: policy)
-        let ux = try upper.xattrs(name, policy: policy)
-        let same = try rule.same(
-            lower: lmeta, lowerDir: lower, upper: umeta, upperDir: upper, name: name, lowerXattrs: lx, upperXattrs: ux)
+        // Xattrs are read only when metadata alone cannot tell (nil: read if an event needs them).
+        var ux: Xattrs?
+        var same = rule.isUntouched(lower: lmeta, upper: umeta)
+        if !same {
+            let lx = try lower.xattrs(name, policy: policy)
+            ux = try upper.xattrs(name, policy: policy)
+            same = try rule.same(
+                lower: lmeta, lowerDir: lower, upper: umeta, upperDir: upper, name: name, lowerXattrs: lx,
+                upperXattrs: ux!)
+        }
         switch (lmeta.type == .directory, umeta.type == .directory) {
         case (true, true):
             if !same { items.append(try change(.modify, upper, name, umeta, path, ux)) }

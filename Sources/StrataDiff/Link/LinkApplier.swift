@@ -44,11 +44,13 @@ public struct LinkApplier: ChangeSink {
         switch c.kind {
         case .delete:
             try parent.removeAll(name)
+            forget(below: parentPath.count)
             if overlayWhiteouts {
                 try parent.makeNode(name, mode: FileType.characterDevice.rawValue, major: 0, minor: 0)
             }
         case .opaque:
             let dir = try parent.openDirectory(name)
+            forget(below: parentPath.count)
             if overlayWhiteouts {
                 try dir.setXattr(key: OverlayXattr.opaque, value: OverlayXattr.opaqueValue)
             } else {
@@ -67,13 +69,17 @@ public struct LinkApplier: ChangeSink {
             if c.metadata.type == .directory {
                 if existing?.type != .directory {
                     try parent.removeAll(name)
+                    forget(below: parentPath.count)
                     try parent.makeDirectory(name, mode: 0o700)
                 }
                 try TreeCopy.copyMetadata(
                     from: c.metadata, of: c.name, in: upper, to: name, in: parent, skipping: OverlayXattr.isOverlay)
                 times[comps] = (c.metadata.accessTime, c.metadata.modificationTime)
             } else {
-                if existing != nil { try parent.removeAll(name) }
+                if existing != nil {
+                    try parent.removeAll(name)
+                    forget(below: parentPath.count)
+                }
                 if let refused = Self.link(name, in: parent, to: c.name, in: upper) {
                     guard [EXDEV, EPERM].contains(refused.errno.rawValue) else { throw refused }
                     try copy(c, upper, to: name, in: parent)
@@ -122,9 +128,13 @@ public struct LinkApplier: ChangeSink {
     /// The target's directory `path`, its missing parts created as the upper has them (a layer
     /// applied to the empty tree gets the directories above its changes, as a tar layer carries).
     private mutating func makeParents(_ path: [[UInt8]]) throws -> Handle {
-        var dir = target
-        var from = upper
-        for (i, name) in path.enumerated() {
+        var k = 0
+        while k < min(path.count, open.count) && open[k].name == path[k] { k += 1 }
+        open.removeLast(open.count - k)
+        var dir = open.last?.target ?? target
+        var from = open.last?.upper ?? upper
+        for i in k..<path.count {
+            let name = path[i]
             let source = try from.openDirectory(name)
             if try dir.statIfExists(name) == nil {
                 try dir.makeDirectory(name, mode: 0o700)
@@ -135,8 +145,18 @@ public struct LinkApplier: ChangeSink {
             }
             dir = try dir.openDirectory(name)
             from = source
+            open.append((name, dir, from))
         }
         return dir
+    }
+
+    /// Directories along the last path, open in the target and the upper: changes come in tree
+    /// order, so the next one mostly shares them.
+    private var open: [(name: [UInt8], target: Handle, upper: Handle)] = []
+
+    /// Forgets the open directories at and below `depth` (one of them was removed or replaced).
+    private mutating func forget(below depth: Int) {
+        if open.count > depth { open.removeLast(open.count - depth) }
     }
 
     private func directory(_ path: [[UInt8]]) throws -> Handle {
