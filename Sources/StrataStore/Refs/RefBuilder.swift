@@ -29,7 +29,7 @@ public struct RefBuilder {
     }
 
     public func merge(_ name: String, _ refs: [RefSpec]) throws -> Ref {
-        try RefSpec.checkName(name)
+        try checkFree(name)
         let resolver = RefResolver(root: root, snapshotter: snapshotter)
         var layers: [RefLayer] = []
         for spec in refs {
@@ -41,7 +41,7 @@ public struct RefBuilder {
     }
 
     public func diff(_ name: String, lower: RefSpec, upper: RefSpec, simple: Bool = false) throws -> Ref {
-        try RefSpec.checkName(name)
+        try checkFree(name)
         let resolver = RefResolver(root: root, snapshotter: snapshotter)
         let (lo, up) = (try resolver.resolve(lower), try resolver.resolve(upper))
         let ancestor =
@@ -78,10 +78,15 @@ public struct RefBuilder {
 
     private var isOverlay: Bool { snapshotter.name == "overlay" }
 
+    /// A valid name no ref has yet (checked again when the ref is recorded).
+    private func checkFree(_ name: String) throws {
+        try RefSpec.checkName(name)
+        if (try? RefRecords(root.metadata).get(name)) != nil { throw RefError.alreadyExists(name) }
+    }
+
     /// Builds the ref's snapshot and records the ref.
     private func store(_ ref: Ref, lease: String? = nil) throws -> Ref {
         let records = RefRecords(root.metadata)
-        if (try? records.get(ref.name)) != nil { throw RefError.alreadyExists(ref.name) }
         return try root.withLease(lease) { lease in
             var ref = ref
             let s = snapshotter.leased(lease)
