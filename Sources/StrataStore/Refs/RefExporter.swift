@@ -45,7 +45,9 @@ public struct RefExporter {
             let config: [String: Any] = [
                 "architecture": platform.architecture, "os": platform.os,
                 "rootfs": ["type": "layers", "diff_ids": layers.compactMap { $0.uncompressedDigest?.description }],
-                "history": layers.indices.map { ["created_by": "strata ref \(ref.kind.rawValue) \(ref.name): layer \($0 + 1)"] },
+                "history": layers.indices.map {
+                    ["created_by": "strata ref \(ref.kind.rawValue) \(ref.name): layer \($0 + 1)"]
+                },
             ]
             let configBytes = try Self.json(config)
             let configDescriptor = Descriptor(
