@@ -110,7 +110,8 @@ public final class LocalSnapshotter: Snapshotter {
         try metadata.read { db in Set(try records.all(db).filter { !$0.leased }.map(\.key)) }
     }
 
-    /// Deletes directories that no record names: what a crash between two steps leaves.
+    /// Deletes directories that no record names (a mount a killed process left in one detached
+    /// first): what a crash between two steps leaves.
     @discardableResult
     public func cleanup() throws -> Int {
         let known = try metadata.read { db in try records.ids(db) }
@@ -118,6 +119,7 @@ public final class LocalSnapshotter: Snapshotter {
         for entry in try directory.sortedNames() {
             let text = String(decoding: entry, as: UTF8.self)
             if let id = Int64(text), known.contains(id) { continue }
+            Mounter.detachAll(under: path + "/" + text)
             try directory.removeAll(entry)
             removed += 1
         }

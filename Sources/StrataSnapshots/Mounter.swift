@@ -41,6 +41,36 @@ public enum Mounter {
         try call("umount", target) { r }
     }
 
+    /// Detaches every mount at or under `path`, deepest first: what a process killed between a
+    /// mount and its unmount leaves in a directory about to be removed.
+    public static func detachAll(under path: String) {
+        guard let table = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return }
+        let points = table.split(separator: "\n").compactMap { line -> String? in
+            let fields = line.split(separator: " ")
+            guard fields.count > 4 else { return nil }
+            let point = unescape(fields[4])
+            return point == path || point.hasPrefix(path + "/") ? point : nil
+        }
+        for p in points.sorted(by: { $0.count > $1.count }) { _ = strata_umount(p, strata_mnt_detach) }
+    }
+
+    /// mountinfo's octal escapes (`\040` for a space).
+    private static func unescape(_ field: Substring) -> String {
+        var bytes: [UInt8] = []
+        var u = Array(field.utf8)[...]
+        while let b = u.popFirst() {
+            if b == UInt8(ascii: "\\"), u.count >= 3,
+                let v = UInt8(String(decoding: u.prefix(3), as: UTF8.self), radix: 8)
+            {
+                bytes.append(v)
+                u = u.dropFirst(3)
+            } else {
+                bytes.append(b)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     private static func call(_ op: String, _ path: String, _ body: () -> Int32) throws {
         let r = body()
         if r < 0 { throw FSError(op, path: path, errno: Errno(rawValue: -r)) }
