@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "StrataStore", targets: ["StrataStore"]),
         .library(name: "StrataSnapshots", targets: ["StrataSnapshots"]),
         .library(name: "StrataFS", targets: ["StrataFS"]),
+        .library(name: "StrataPatch", targets: ["StrataPatch"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -95,10 +96,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift),
+        .target(
+            name: "StrataPatch",
+            dependencies: ["StrataArchive", "StrataChanges", "StrataCompression", "StrataFS"],
+            swiftSettings: strictSwift),
         .executableTarget(
             name: "strata",
             dependencies: [
-                "StrataDiff", "StrataStore", "StrataSnapshots",
+                "StrataDiff", "StrataStore", "StrataSnapshots", "StrataPatch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift),
@@ -132,6 +137,10 @@ let package = Package(
                 "StrataTestSupport", "StrataStore", "StrataSnapshots", "StrataContent", "StrataDiff", "StrataFS",
                 "StrataArchive", "StrataCompression",
             ],
+            swiftSettings: strictSwift),
+        .testTarget(
+            name: "StrataPatchTests",
+            dependencies: ["StrataTestSupport", "StrataPatch", "StrataFS", "StrataDiff", "StrataCompression"],
             swiftSettings: strictSwift),
         .testTarget(
             name: "InteropTests",

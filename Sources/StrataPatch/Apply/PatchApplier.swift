@@ -1,0 +1,229 @@
+import Foundation
+import StrataArchive
+import StrataCompression
+import StrataFS
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Applies a patch to ROOT atomically as the next Strata command sees it.
+///
+/// 1. The base is checked: every expectation of the patch must hold in ROOT (the first that does
+///    not is named), and the expectations must give the patch's identity.
+/// 2. Every new entry is staged beside ROOT (`Staging`): files rebuilt from their frames or from
+///    ROOT's version and a delta, each checked against its SHA-256, with owner, mode, xattrs and
+///    times. A failure here removes the staging; ROOT was not touched.
+/// 3. The journal is written: the commit point.
+/// 4. The operations run in order, each one idempotent (replaced entries go to the staging's
+///    trash, by rename), then directory times are set, then the journal and the staging go.
+///
+/// After a crash, `recover` rolls forward from the journal, or back (removes the staging) when
+/// there is none: ROOT is the base or the target, never between.
+public struct PatchApplier {
+    public let root: String
+
+    public init(root: String) { self.root = root }
+
+    public enum Recovery: String, Codable, Sendable {
+        case none
+        case rolledBack = "rolled-back"
+        case rolledForward = "rolled-forward"
+    }
+
+    public func apply(_ patch: PatchReader) throws {
+        _ = try recover()
+        let rootDir = try Handle.openDirectory(path: root)
+        try check(patch.manifest, in: rootDir)
+        let staging = try Staging(for: root)
+        try staging.directory.makeDirectory(staging.name, mode: 0o700)
+        let journal: Journal
+        do {
+            journal = try stage(patch, rootDir, staging.open())
+        } catch {
+            try? staging.remove()
+            throw error
+        }
+        FaultPoint.reach("patch.staged")
+        let dir = try staging.open()
+        try dir.writeAtomically(Staging.journal, contents: Array(JSONEncoder().encode(journal)), mode: 0o600)
+        FaultPoint.reach("patch.journaled")
+        try rollForward(journal, rootDir, dir)
+        try staging.remove()
+    }
+
+    /// Finishes or undoes an apply a crash interrupted.
+    @discardableResult
+    public func recover() throws -> Recovery {
+        let staging = try Staging(for: root)
+        guard try staging.exists() else { return .none }
+        let dir = try staging.open()
+        guard let bytes = try? dir.open(Staging.journal, flags: O_RDONLY | O_NOFOLLOW).readToEnd(limit: 1 << 30) else {
+            try staging.remove()
+            return .rolledBack
+        }
+        let journal = try JSONDecoder().decode(Journal.self, from: Data(bytes))
+        try rollForward(journal, try Handle.openDirectory(path: root), dir)
+        try staging.remove()
+        return .rolledForward
+    }
+
+    // MARK: Check
+
+    private func check(_ m: PatchManifest, in rootDir: Handle) throws {
+        guard try BaseState.identity(m.expectations) == m.base else {
+            throw PatchError.damaged("its expectations do not give its base identity \(m.base)")
+        }
+        for op in m.operations { try validate(op.path) }
+        for e in m.expectations {
+            try validate(e.path)
+            let found = try BaseState.of(e.path, in: rootDir, content: e.state.sha256 != nil)
+            if found != e.state {
+                throw PatchError.wrongBase(
+                    path: e.path.description, expected: e.state.description, found: found.description)
+            }
+        }
+    }
+
+    /// Paths are relative component lists: no empty, `.` or `..` component can lead outside ROOT.
+    private func validate(_ p: PatchPath) throws {
+        let comps = p.components
+        guard !comps.isEmpty, !comps.contains(where: { $0 == Array(".".utf8) || $0 == Array("..".utf8) }),
+            !p.bytes.contains(0)
+        else { throw PatchError.damaged("invalid path \(p)") }
+    }
+
+    // MARK: Stage
+
+    private func stage(_ patch: PatchReader, _ rootDir: Handle, _ dir: Handle) throws -> Journal {
+        try dir.makeDirectory(Staging.staged, mode: 0o700)
+        try dir.makeDirectory(Staging.trash, mode: 0o700)
+        let staged = try dir.openDirectory(Staging.staged)
+        var keep: [PatchPath: Journal.KeptTimes] = [:]
+        let timed = Set(patch.manifest.operations.filter { $0.type == "directory" && $0.kind != .delete }.map(\.path))
+        for (i, op) in patch.manifest.operations.enumerated() {
+            let parent = op.path.parent
+            if !timed.contains(parent), keep[parent] == nil {
+                let d = try directory(parent, in: rootDir)
+                let m = try d.stat()
+                keep[parent] = Journal.KeptTimes(
+                    path: parent, atime: m.accessTime.nanosecondsSince1970,
+                    mtime: m.modificationTime.nanosecondsSince1970)
+            }
+            guard op.kind == .replace else { continue }
+            try stageEntry(op, as: Array(String(i).utf8), in: staged, patch, rootDir)
+        }
+        try staged.sync()
+        return Journal(operations: patch.manifest.operations, keepTimes: Array(keep.values))
+    }
+
+    private func stageEntry(
+        _ op: Operation, as name: [UInt8], in staged: Handle, _ patch: PatchReader, _ rootDir: Handle
+    )
+        throws
+    {
+        switch op.type {
+        case "regular":
+            let file = try staged.open(name, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600)
+            guard let frame = op.frame else { throw PatchError.damaged("\(op.path): a file without data") }
+            let out = DigestingSink(HandleSink(file))
+            if op.delta == true {
+                guard let (dir, base) = try BaseState.locate(op.path, in: rootDir) else {
+                    throw PatchError.wrongBase(path: op.path.description, expected: "a regular file", found: "nothing")
+                }
+                let old = try MappedFile(dir.open(base, flags: O_RDONLY | O_NOFOLLOW))
+                try Delta.decode(try patch.frame(frame), base: old.bytes) { try out.write($0) }
+            } else {
+                try patch.frame(frame, into: out)
+            }
+            guard out.digest == op.sha256 else { throw PatchError.contentMismatch(op.path.description) }
+            try file.sync()
+        case "directory":
+            try staged.makeDirectory(name, mode: 0o700)
+        case "symlink":
+            guard let target = op.target else { throw PatchError.damaged("\(op.path): a symlink without a target") }
+            try staged.makeSymlink(name, target: target.bytes)
+        case "char", "block", "fifo":
+            let type: FileType = op.type == "char" ? .characterDevice : op.type == "block" ? .blockDevice : .fifo
+            try staged.makeNode(
+                name, mode: type.rawValue | (op.mode ?? 0o644), major: op.rdev?.first ?? 0, minor: op.rdev?.last ?? 0)
+        default:
+            throw PatchError.unsupported("\(op.path): entries of type \(op.type ?? "?") are not supported")
+        }
+        try setAttributes(op, name, in: staged, times: op.type != "directory")
+    }
+
+    // MARK: Commit
+
+    private func rollForward(_ journal: Journal, _ rootDir: Handle, _ dir: Handle) throws {
+        let staged = try dir.openDirectory(Staging.staged)
+        let trash = try dir.openDirectory(Staging.trash)
+        for (i, op) in journal.operations.enumerated() {
+            let mark = Array(String(i).utf8)
+            let parent = try directory(op.path.parent, in: rootDir)
+            let name = op.path.components.last!
+            let present = try parent.statIfExists(name)
+            switch op.kind {
+            case .delete:
+                if present != nil, try trash.statIfExists(mark) == nil { try parent.rename(name, to: mark, in: trash) }
+            case .replace:
+                guard try staged.statIfExists(mark) != nil else { break }
+                if present != nil, try trash.statIfExists(mark) == nil { try parent.rename(name, to: mark, in: trash) }
+                try staged.rename(mark, to: name, in: parent)
+            case .attributes:
+                try setAttributes(op, name, in: parent, times: false)
+            case .link:
+                guard let link = op.link, let (tdir, tname) = try BaseState.locate(link, in: rootDir) else {
+                    throw PatchError.damaged("\(op.path): a link to a missing entry")
+                }
+                let target = try tdir.stat(tname)
+                if let present, present.inode == target.inode && present.device == target.device { break }
+                if present != nil, try trash.statIfExists(mark) == nil { try parent.rename(name, to: mark, in: trash) }
+                try parent.makeHardLink(name, to: tname, in: tdir)
+            }
+            FaultPoint.reach("patch.step")
+        }
+        // Directory times last, deepest first: every rename above moved some.
+        var times: [(PatchPath, Int64, Int64)] = journal.keepTimes.map { ($0.path, $0.atime, $0.mtime) }
+        for op in journal.operations where op.type == "directory" && op.kind != .delete {
+            times.append((op.path, op.atime ?? 0, op.mtime ?? 0))
+        }
+        for (path, atime, mtime) in times.sorted(by: { $0.0.components.count > $1.0.components.count }) {
+            guard let d = try? directory(path, in: rootDir) else { continue }
+            try d.setTimes(
+                access: FileTime(nanosecondsSince1970: atime), modification: FileTime(nanosecondsSince1970: mtime))
+        }
+        FaultPoint.reach("patch.committed")
+        try dir.unlink(Staging.journal)
+    }
+
+    /// Owner, xattrs (exactly the operation's, overlayfs's own aside), mode, then times.
+    private func setAttributes(_ op: Operation, _ name: [UInt8], in dir: Handle, times: Bool) throws {
+        try dir.changeOwner(name, uid: op.uid ?? 0, gid: op.gid ?? 0)
+        let wanted = try (op.xattrs ?? [:]).mapValues { v -> [UInt8] in
+            guard let d = Data(base64Encoded: v) else { throw PatchError.damaged("\(op.path): a bad xattr value") }
+            return Array(d)
+        }
+        if op.type != "symlink" {
+            for key in try dir.xattrNames(name) where wanted[key] == nil && !OverlayXattr.isOverlay(key) {
+                try dir.removeXattr(name, key: key)
+            }
+            for (key, value) in wanted.sorted(by: { $0.key < $1.key }) {
+                try dir.setXattr(name, key: key, value: value)
+            }
+            try dir.changeMode(name, op.mode ?? 0o644)
+        }
+        if times, let mtime = op.mtime {
+            try dir.setTimes(
+                name, access: FileTime(nanosecondsSince1970: op.atime ?? mtime),
+                modification: FileTime(nanosecondsSince1970: mtime))
+        }
+    }
+
+    /// The directory at `path` under ROOT (the root for the empty path), never through a symlink.
+    private func directory(_ path: PatchPath, in rootDir: Handle) throws -> Handle {
+        var d = rootDir
+        for c in path.components { d = try d.openDirectory(c) }
+        return d
+    }
+}
