@@ -140,7 +140,10 @@ let package = Package(
             swiftSettings: strictSwift),
         .testTarget(
             name: "StrataPatchTests",
-            dependencies: ["StrataTestSupport", "StrataPatch", "StrataFS", "StrataDiff", "StrataCompression"],
+            dependencies: [
+                "StrataTestSupport", "StrataPatch", "StrataFS", "StrataDiff", "StrataCompression", "StrataStore",
+                "StrataSnapshots",
+            ],
             swiftSettings: strictSwift),
         .testTarget(
             name: "InteropTests",

@@ -126,6 +126,9 @@ int64_t strata_lseek(int fd, int64_t offset, int whence) {
     off_t r = lseek(fd, offset, whence);
     return r < 0 ? -errno : r;
 }
+int strata_punch_hole(int fd, int64_t offset, int64_t length) {
+    RET(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, length));
+}
 int strata_close(int fd) { RET(close(fd)); }
 int strata_fsync(int fd) { RET(fsync(fd)); }
 

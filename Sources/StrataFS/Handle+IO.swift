@@ -90,6 +90,13 @@ extension Handle {
         }
     }
 
+    /// Makes `length` bytes at `offset` a hole (`FALLOC_FL_PUNCH_HOLE`, size kept).
+    public func punchHole(at offset: Int64, length: Int64) throws(FSError) {
+        if case .failure(let e) = retrying({ strata_punch_hole(fd, offset, length) }) {
+            throw fail("punch hole", nil, e)
+        }
+    }
+
     /// The offset of the next hole at or after `offset` (`SEEK_HOLE`).
     public func nextHole(from offset: Int64) throws(FSError) -> Int64 {
         switch retrying({ strata_lseek(fd, offset, 4 /* SEEK_HOLE */) }) {

@@ -21,16 +21,24 @@ struct PatchCommand: ParsableCommand {
             discussion: """
                 BASE and TARGET are directories or snapshot:KEY (a snapshot in the state root). A modified \
                 regular file of 64 KiB or more that BASE also has is stored as a delta against BASE's \
-                version when that is smaller. The patch records BASE's identity; `patch apply` checks it.
+                version when that is smaller. The patch records BASE's identity; `patch apply` checks it. \
+                With --block, BASE and TARGET are image files (disk or VM images): the patch holds the 4 KiB \
+                blocks that differ and the target's holes, and rebuilds the image byte for byte.
                 """)
         @OptionGroup var store: StoreOptions
         @Option(help: "overlay or native, for snapshot: arguments.") var snapshotter: String?
         @Argument(help: "The base: a directory or snapshot:KEY.") var base: String
         @Argument(help: "The target: a directory or snapshot:KEY.") var target: String
         @Option(name: .shortAndLong, help: "The patch file to write.") var output: String
+        @Flag(help: "BASE and TARGET are image files: a bit-exact block-level patch.") var block = false
         @Flag(help: "Print the summary as JSON.") var json = false
 
         func run() throws {
+            if block {
+                let (b, t) = (try Handle.openFile(path: base), try Handle.openFile(path: target))
+                let summary = try AtomicFile.write(to: output) { try ImagePatch.create(base: b, target: t, to: $0) }
+                return try PatchCommand.show(summary, json: json)
+            }
             let summary = try Self.tree(base, store, snapshotter) { b in
                 try Self.tree(target, store, snapshotter) { t in
                     guard let t else { throw ValidationError("TARGET cannot be scratch") }
@@ -60,12 +68,16 @@ struct PatchCommand: ParsableCommand {
                 by the next `patch apply` or `patch recover`.
                 """)
         @Argument(help: "The patch file.") var patch: String
-        @Argument(help: "The directory to change.") var root: String
+        @Argument(help: "The directory to change (for a --block patch, the image file).") var root: String
         @Flag(help: "Print the summary as JSON.") var json = false
 
         func run() throws {
             let reader = try PatchReader(path: patch)
-            try PatchApplier(root: root).apply(reader)
+            if reader.manifest.image != nil {
+                try ImagePatch.apply(reader, to: root)
+            } else {
+                try PatchApplier(root: root).apply(reader)
+            }
             try PatchCommand.show(PatchCreator.Summary(reader), json: json)
         }
     }

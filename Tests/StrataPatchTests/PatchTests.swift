@@ -2,8 +2,14 @@ import Foundation
 import StrataDiff
 import StrataFS
 import StrataPatch
+import StrataSnapshots
+import StrataStore
 import StrataTestSupport
 import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// `strata patch`: deltas rebuild every kind of edit, a patch applied to a copy of its base gives
 /// its target over generated trees, a wrong base is refused untouched, and an apply killed at
@@ -120,6 +126,44 @@ import Testing
         #expect(summary.size * 10 < summary.wholeBytes, "\(summary)")
     }
 
+    /// A container's active snapshot against its image's: `snapshot:KEY` on both sides.
+    @Test func snapshotsPatchLikeDirectories() async throws {
+        guard TestEnvironment.requirementsMet(root: true, fail: { Issue.record(Comment(rawValue: $0)) }) else { return }
+        let t = TempDirectory("patch-snapshots")
+        let root = try StateRoot(path: t.at("state"))
+        let s = try root.snapshotter()
+        var gen = TreeGenerator(seed: 31)
+        _ = try s.prepare("image-a", parent: nil, labels: [:])
+        try s.withTree("image-a") { try gen.populate(TreeBuilder(root: $0!), count: 60) }
+        try s.commit("image", key: "image-a", labels: [:])
+        _ = try s.prepare("ctr", parent: "image", labels: [:])
+        let mnt = t.directory("ctr")
+        try Mounter.mount(try s.mounts("ctr"), at: mnt)
+        do {
+            try gen.mutate(TreeBuilder(root: Handle.openDirectory(path: mnt)), count: 25)
+            try Mounter.unmount(mnt)
+        } catch {
+            try? Mounter.unmount(mnt, detach: true)
+            throw error
+        }
+        let base = t.directory("base")
+        try s.withTree("image") { image in
+            var copy = TreeCopy()
+            try copy.copy(from: image!, to: Handle.openDirectory(path: base))
+        }
+        let made = try await Tool.strata([
+            "patch", "create", "--root", t.at("state"), "snapshot:image", "snapshot:ctr", "-o", t.at("p.patch"),
+        ])
+        #expect(made.succeeded, "\(made.stderr)")
+        let copy = try Self.copyOf(base, t, as: "root")
+        try PatchApplier(root: copy).apply(PatchReader(path: t.at("p.patch")))
+        let diff = try s.withTree("ctr") { ctr in
+            try TreeComparison(times: .nanoseconds, xattrs: .all, owners: true).firstDifference(
+                Handle.openDirectory(path: copy), ctr!)
+        }
+        #expect(diff == nil, "\(diff ?? "")")
+    }
+
     @Test func aWrongBaseIsRefusedNamingThePathAndNothingChanges() async throws {
         let t = TempDirectory("patch-wrong")
         let (base, target) = try Self.trees(t, seed: 5)
@@ -184,5 +228,43 @@ import Testing
                 toBase == nil || toTarget == nil,
                 "random kill \(n): neither base (\(toBase ?? "")) nor target (\(toTarget ?? ""))")
         }
+    }
+}
+
+/// `patch create --block`: disk images rebuilt byte for byte, as sparse as the target.
+@Suite struct ImagePatchTests {
+    @Test(arguments: [Int64(96 << 20), 40 << 20])
+    func blockPatchRebuildsTheImageByteForByteAndKeepsItsHoles(_ targetSize: Int64) async throws {
+        let t = TempDirectory("image")
+        var g = SeededGenerator(seed: UInt64(targetSize))
+        let base = try Handle.openFile(path: t.at("base.img"), flags: O_RDWR | O_CREAT, mode: 0o644)
+        try base.truncate(to: 64 << 20)
+        for mb in [3, 10, 11, 40, 41, 63] {
+            try g.bytes(1 << 20).withUnsafeBytes { try base.write($0, at: Int64(mb) << 20) }
+        }
+        try await Tool.check("cp", ["--sparse=always", t.at("base.img"), t.at("target.img")])
+        let target = try Handle.openFile(path: t.at("target.img"), flags: O_RDWR)
+        for _ in 0..<20 {
+            let block = Int64.random(in: 0..<(16 << 8), using: &g) * 4096
+            try g.bytes(4096).withUnsafeBytes { try target.write($0, at: block) }
+        }
+        try target.punchHole(at: 40 << 20, length: 1 << 20)
+        try target.truncate(to: targetSize)
+        if targetSize > 64 << 20 { try g.bytes(4096).withUnsafeBytes { try target.write($0, at: 90 << 20) } }
+        let made = try await Tool.strata([
+            "patch", "create", "--block", t.at("base.img"), t.at("target.img"), "-o", t.at("i.patch"), "--json",
+        ])
+        #expect(made.succeeded, "\(made.stderr)")
+        #expect(try Handle.openFile(path: t.at("i.patch")).stat().size < 200_000)
+        try await Tool.check("cp", ["--sparse=always", t.at("base.img"), t.at("root.img")])
+        let applied = try await Tool.strata(["patch", "apply", t.at("i.patch"), t.at("root.img")])
+        #expect(applied.succeeded, "\(applied.stderr)")
+        try await Tool.check("cmp", [t.at("root.img"), t.at("target.img")])
+        let (rootMeta, targetMeta) = (try Handle.openFile(path: t.at("root.img")).stat(), try target.stat())
+        #expect(rootMeta.allocatedBytes <= targetMeta.allocatedBytes + (1 << 20), "holes lost")
+        // Applied again, the image is no longer the base: refused, untouched.
+        let again = try await Tool.strata(["patch", "apply", t.at("i.patch"), t.at("root.img")])
+        #expect(!again.succeeded && again.stderr.contains("not the patch's base"))
+        try await Tool.check("cmp", [t.at("root.img"), t.at("target.img")])
     }
 }

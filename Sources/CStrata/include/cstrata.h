@@ -59,6 +59,8 @@ long strata_write(int fd, const void *buf, size_t size);
 long strata_pwrite(int fd, const void *buf, size_t size, int64_t offset);
 int strata_ftruncate(int fd, int64_t size);
 int64_t strata_lseek(int fd, int64_t offset, int whence);
+/// Deallocates `length` bytes at `offset`, keeping the size: they read as zeros (a hole).
+int strata_punch_hole(int fd, int64_t offset, int64_t length);
 int strata_close(int fd);
 int strata_fsync(int fd);
 // flock(2): `exclusive` or shared, failing with -EWOULDBLOCK instead of waiting when `wait` is 0.

@@ -47,6 +47,10 @@ public struct PatchCreator {
             }
             size = reader.size
             dataBytes = reader.manifest.frames.reduce(0) { $0 + $1.size }
+            if let image = reader.manifest.image {
+                files = 1
+                wholeBytes = image.size
+            }
         }
     }
 

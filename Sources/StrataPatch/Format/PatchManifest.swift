@@ -13,6 +13,8 @@ public struct PatchManifest: Codable, Sendable {
     public var expectations: [Expectation]
     public var operations: [Operation]
     public var frames: [Frame]
+    /// A block-level patch of one image file instead of a tree (`ImagePatch`).
+    public var image: ImageDelta?
 }
 
 /// A path, as JSON: its UTF-8 text, or `base64:` and its bytes when it is not UTF-8 (or starts so).
