@@ -3,12 +3,14 @@
 # Prints a table of medians and ratios. Never part of CI or the test command.
 #
 #   bench/run.sh [--source DIR] [--no-debootstrap] [--runs N] [--work DIR] [--skip-containerd] [--skip-umoci]
-#                [--merge-only]
+#                [--merge-only] [--patch-only]
 #
 # Two trees, one table each: a copy of a system directory (--source, default /usr), then a
 # Debian minimal root made with `debootstrap --variant=minbase` (skipped when debootstrap cannot
 # reach a mirror, or with --no-debootstrap). A third table measures `strata ref merge` on a
-# generated tree (bench/gentree.py); --merge-only runs that one alone.
+# generated tree (bench/gentree.py); --merge-only runs that one alone. A fourth measures `strata
+# patch` on large files edited in place, shifted and appended (bench/patchset.py) beside rsync's
+# batch mode; --patch-only runs that one alone.
 #
 # Needs root (containerd, tmpfs, owners), ~40 GB of disk under --work and ~16 GB of memory for a
 # copy of /usr. Installs what it needs from Debian (umoci, containerd, zstd, time, debootstrap).
@@ -23,6 +25,7 @@ CONTAINERD=1
 UMOCI=1
 DEBOOTSTRAP=1
 MERGE_ONLY=0
+PATCH_ONLY=0
 while (($#)); do
     case $1 in
     --source) SOURCE=$2; shift 2 ;;
@@ -32,13 +35,14 @@ while (($#)); do
     --skip-containerd) CONTAINERD=0; shift ;;
     --skip-umoci) UMOCI=0; shift ;;
     --merge-only) MERGE_ONLY=1; shift ;;
-    *) echo "usage: $0 [--source DIR] [--no-debootstrap] [--runs N] [--work DIR] [--skip-containerd] [--skip-umoci] [--merge-only]" >&2; exit 2 ;;
+    --patch-only) PATCH_ONLY=1; shift ;;
+    *) echo "usage: $0 [--source DIR] [--no-debootstrap] [--runs N] [--work DIR] [--skip-containerd] [--skip-umoci] [--merge-only] [--patch-only]" >&2; exit 2 ;;
     esac
 done
 [[ $(id -u) -eq 0 ]] || { echo "bench: run as root (containerd, tmpfs, file owners)" >&2; exit 1; }
 
 need=()
-for t in umoci:umoci containerd:containerd ctr:containerd zstd:zstd /usr/bin/time:time gzip:gzip; do
+for t in umoci:umoci containerd:containerd ctr:containerd zstd:zstd /usr/bin/time:time gzip:gzip rsync:rsync; do
     command -v "${t%%:*}" >/dev/null 2>&1 || need+=("${t##*:}")
 done
 ((DEBOOTSTRAP)) && ! command -v debootstrap >/dev/null && need+=(debootstrap)
@@ -335,8 +339,59 @@ bench_ref_merge() {
     } >>"$TABLES"
 }
 
+# bench_patch: `strata patch create` of three 512 MiB files (one with 256 4 KiB writes in place,
+# one with 1 MiB inserted in the middle, one with 1 MiB appended: 3 MiB of new bytes) beside
+# `rsync --only-write-batch` run the right way (from TARGET onto BASE, so the batch turns BASE
+# into TARGET; --no-whole-file, or rsync would send local files whole), and the gzip OCI layer of
+# the same change. Each patch is applied to a copy of BASE and checked against TARGET.
+bench_patch() {
+    local D=$WORK/patch
+    rm -rf "$D" && mkdir -p "$D"
+    say "patch: three 512 MiB files, edited in place, shifted and appended"
+    python3 "$HERE/patchset.py" base "$D/base"
+    cp -a "$D/base" "$D/target"
+    python3 "$HERE/patchset.py" edit "$D/target"
+    median patch_create "$S" patch create "$D/base" "$D/target" -o "$D/p.patch"
+    BEFORE="rm -f '$D/batch' '$D/batch.sh'"
+    median rsync_batch rsync -aHAX --numeric-ids --delete --no-whole-file --only-write-batch="$D/batch" \
+        "$D/target/" "$D/base/"
+    BEFORE=
+    "$S" diff "$D/base" "$D/target" -o "$D/layer.tar.gz" >/dev/null
+    BEFORE="rm -rf '$D/root'; cp -a '$D/base' '$D/root'"
+    median patch_apply "$S" patch apply "$D/p.patch" "$D/root"
+    median rsync_read rsync -aHAX --numeric-ids --delete --read-batch="$D/batch" "$D/root/"
+    BEFORE=
+    rm -rf "$D/root" && cp -a "$D/base" "$D/root"
+    "$S" patch apply "$D/p.patch" "$D/root" >/dev/null
+    if diff -r "$D/root" "$D/target" >/dev/null; then PATCH_CHECK=same; else PATCH_CHECK=DIFFERENT; fi
+    local sp sb sl
+    sp=$(stat -c %s "$D/p.patch")
+    sb=$(stat -c %s "$D/batch")
+    sl=$(stat -c %s "$D/layer.tar.gz")
+    rm -rf "$D"
+    mb() { echo "scale=2; $1 / 1000000" | bc -l; }
+    {
+        echo
+        echo "### patch: three 512 MiB files edited in place, shifted and appended (3.1 MB of new bytes)"
+        echo
+        echo "| measure | Strata | other tool | ratio (other / Strata) |"
+        echo "|---|---|---|---|"
+        echo "| patch size vs \`rsync --only-write-batch\` batch | $(mb "$sp") MB | rsync $(mb "$sb") MB | $(ratio "$sb" "$sp") |"
+        echo "| patch size vs the gzip OCI layer of the same change | $(mb "$sp") MB | layer $(mb "$sl") MB | $(ratio "$sl" "$sp") |"
+        echo "| \`patch create\` vs rsync writing its batch | ${T[patch_create]} s | rsync ${T[rsync_batch]} s | $(ratio "${T[rsync_batch]}" "${T[patch_create]}") |"
+        echo "| \`patch apply\` (staged, checked, journaled) vs \`rsync --read-batch\` | ${T[patch_apply]} s | rsync ${T[rsync_read]} s | $(ratio "${T[rsync_read]}" "${T[patch_apply]}") |"
+        echo "| the applied copy of BASE vs TARGET | $PATCH_CHECK | | |"
+        true
+    } >>"$TABLES"
+}
+
 # shellcheck source=containerd.sh
 ((CONTAINERD)) && source "$HERE/containerd.sh"
+if ((PATCH_ONLY)); then
+    bench_patch
+    cat "$TABLES"
+    exit 0
+fi
 if ((MERGE_ONLY)); then
     bench_ref_merge
     cat "$TABLES"
@@ -344,6 +399,7 @@ if ((MERGE_ONLY)); then
 fi
 bench_tree "$SOURCE" "$(basename "$SOURCE")"
 bench_ref_merge
+bench_patch
 if ((DEBOOTSTRAP)); then
     ROOTFS=$WORK/debian-root
     if [[ ! -x $ROOTFS/usr/bin/dpkg ]]; then

@@ -44,6 +44,13 @@ public struct Digest: Hashable, Sendable, CustomStringConvertible, Codable, Comp
         return Digest(encoded: hex(h.finalize()))
     }
 
+    /// The SHA-256 digest of bytes in memory (a mapped file), without copying them.
+    public static func sha256(_ bytes: UnsafeRawBufferPointer) -> Digest {
+        var h = SHA256()
+        h.update(bufferPointer: bytes)
+        return Digest(encoded: hex(h.finalize()))
+    }
+
     public static func hex(_ d: SHA256.Digest) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []

@@ -32,8 +32,8 @@ public enum ImagePatch {
 
     /// Writes the patch from image `base` to image `target` into `output`.
     public static func create(base: Handle, target: Handle, to output: Handle) throws -> PatchCreator.Summary {
-        let old = try MappedFile(base)
-        let new = try MappedFile(target)
+        let old = try MappedFile(base, populate: false)
+        let new = try MappedFile(target, populate: false)
         let writer = try PatchWriter(output)
         var runs: [ImageDelta.Run] = []
         var run: (start: Int, end: Int)?

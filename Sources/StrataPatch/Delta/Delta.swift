@@ -18,38 +18,120 @@ public enum Delta {
     /// The ops turning `base` into `target`.
     public static func encode(base: UnsafeRawBufferPointer, target: UnsafeRawBufferPointer) -> [UInt8] {
         var out = Encoder()
-        let b = blockSize(forBase: base.count)
-        guard base.count >= b, target.count >= b else {
-            out.literal(target[...])
-            return out.finished
+        for op in refine(match(base, target), base, target) {
+            switch op {
+            case .copy(let offset, let length): out.copy(offset: offset, length: length)
+            case .literal(let start, let end): out.literal(target[start..<end])
+            }
         }
-        // Signatures of the base's whole blocks: weak checksum to candidate blocks.
+        return out.finished
+    }
+
+    /// A copy of base bytes, or a literal range of the target.
+    enum Op {
+        case copy(Int, Int)
+        case literal(Int, Int)
+    }
+
+    /// Whole-block matches: the block after the last match is tried first (a plain compare, the
+    /// common case of a file mostly unchanged); elsewhere rsync's rolling checksum finds blocks at
+    /// any offset. The base's signatures are built on the first miss only.
+    static func match(_ base: UnsafeRawBufferPointer, _ target: UnsafeRawBufferPointer) -> [Op] {
+        let b = blockSize(forBase: base.count)
+        guard base.count >= b, target.count >= b else { return target.isEmpty ? [] : [.literal(0, target.count)] }
+        var ops: [Op] = []
+        var blocks: [UInt32: [Int]]?
+        var p = 0
+        var literalStart = 0
+        var expected: Int? = 0
+        var rolling: Rolling?
+        func matched(_ offset: Int) {
+            if literalStart < p { ops.append(.literal(literalStart, p)) }
+            ops.append(.copy(offset, b))
+            p += b
+            literalStart = p
+            expected = offset + b
+            rolling = nil
+        }
+        while p + b <= target.count {
+            if let e = expected, e + b <= base.count, equal(base, e, target, p, b) {
+                matched(e)
+                continue
+            }
+            expected = nil
+            if blocks == nil { blocks = signatures(base, b) }
+            if rolling == nil { rolling = Rolling(target, p, b) }
+            if let candidates = blocks?[rolling!.value],
+                let m = candidates.first(where: { equal(base, $0, target, p, b) })
+            {
+                matched(m)
+                continue
+            }
+            if p + b < target.count { rolling!.roll(out: target[p], in: target[p + b], window: b) }
+            p += 1
+        }
+        if literalStart < target.count { ops.append(.literal(literalStart, target.count)) }
+        return ops
+    }
+
+    /// The weak checksum of each whole block of the base, to the blocks that have it.
+    static func signatures(_ base: UnsafeRawBufferPointer, _ b: Int) -> [UInt32: [Int]] {
         var blocks: [UInt32: [Int]] = [:]
         blocks.reserveCapacity(base.count / b)
         var i = 0
         while i + b <= base.count {
-            blocks[Rolling(base[i..<(i + b)]).value, default: []].append(i)
+            blocks[Rolling(base, i, b).value, default: []].append(i)
             i += b
         }
-        var p = 0
-        var literalStart = 0
-        var rolling = Rolling(target[0..<b])
-        while p + b <= target.count {
-            if let candidates = blocks[rolling.value],
-                let match = candidates.first(where: { Self.equal(base, $0, target, p, b) })
-            {
-                out.literal(target[literalStart..<p])
-                out.copy(offset: match, length: b)
-                p += b
-                literalStart = p
-                if p + b <= target.count { rolling = Rolling(target[p..<(p + b)]) }
+        return blocks
+    }
+
+    /// Shrinks literals to the bytes that really differ: the part that continues the copy before
+    /// it, the part that leads into the copy after it, and, for a same-length replacement in
+    /// place, the 64-byte pieces that equal the base's. A few bytes written into a block then cost
+    /// about those bytes, not the whole block.
+    static func refine(_ ops: [Op], _ base: UnsafeRawBufferPointer, _ target: UnsafeRawBufferPointer) -> [Op] {
+        var out: [Op] = []
+        for (k, op) in ops.enumerated() {
+            guard case .literal(let s, let e) = op else {
+                out.append(op)
                 continue
             }
-            if p + b < target.count { rolling.roll(out: target[p], in: target[p + b], window: b) }
-            p += 1
+            var prevEnd: Int?
+            if k > 0, case .copy(let o, let l) = ops[k - 1] { prevEnd = o + l }
+            var nextStart: Int?
+            if k + 1 < ops.count, case .copy(let o, _) = ops[k + 1] { nextStart = o }
+            var i = 0
+            if let pe = prevEnd {
+                while s + i < e && pe + i < base.count && target[s + i] == base[pe + i] { i += 1 }
+                if i > 0 { out.append(.copy(pe, i)) }
+            }
+            var j = 0
+            if let ns = nextStart {
+                while e - 1 - j >= s + i && ns - 1 - j >= 0 && target[e - 1 - j] == base[ns - 1 - j] { j += 1 }
+            }
+            let (ms, me) = (s + i, e - j)
+            if let pe = prevEnd, let ns = nextStart, (ns - j) - (pe + i) == me - ms {
+                // In place: base[pe + i ..< ns - j] was replaced by target[ms ..< me].
+                let shift = (pe + i) - ms
+                var c = ms
+                var literal = ms
+                while c < me {
+                    let n = min(64, me - c)
+                    if n == 64, equal(base, c + shift, target, c, n) {
+                        if literal < c { out.append(.literal(literal, c)) }
+                        out.append(.copy(c + shift, n))
+                        literal = c + n
+                    }
+                    c += n
+                }
+                if literal < me { out.append(.literal(literal, me)) }
+            } else if ms < me {
+                out.append(.literal(ms, me))
+            }
+            if j > 0, let ns = nextStart { out.append(.copy(ns - j, j)) }
         }
-        out.literal(target[literalStart..<target.count])
-        return out.finished
+        return out
     }
 
     /// Rebuilds the target from `base` and the encoded `ops`, handing it to `write` in pieces.
@@ -116,13 +198,13 @@ extension Delta {
         var a: UInt32 = 0
         var b: UInt32 = 0
 
-        init(_ window: Slice<UnsafeRawBufferPointer>) {
-            let n = UInt32(window.count)
-            var k: UInt32 = 0
-            for byte in window {
-                a &+= UInt32(byte)
-                b &+= (n &- k) &* UInt32(byte)
-                k += 1
+        init(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ count: Int) {
+            let p = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self) + start
+            let n = UInt32(count)
+            for k in 0..<count {
+                let x = UInt32(p[k])
+                a &+= x
+                b &+= (n &- UInt32(k)) &* x
             }
         }
 

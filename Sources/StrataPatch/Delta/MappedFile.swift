@@ -9,13 +9,17 @@ import StrataFS
 final class MappedFile {
     let bytes: UnsafeRawBufferPointer
 
-    init(_ file: Handle) throws {
+    /// `populate` faults every page in at once (a file read whole); off for sparse images, whose
+    /// holes are never touched.
+    init(_ file: Handle, populate: Bool = true) throws {
         let size = Int(try file.stat().size)
         guard size > 0 else {
             bytes = UnsafeRawBufferPointer(start: nil, count: 0)
             return
         }
-        guard let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, file.fd, 0), p != MAP_FAILED else {
+        guard let p = mmap(nil, size, PROT_READ, MAP_PRIVATE | (populate ? MAP_POPULATE : 0), file.fd, 0),
+            p != MAP_FAILED
+        else {
             throw FSError("mmap", path: file.displayPath, errno: .init(rawValue: errno))
         }
         bytes = UnsafeRawBufferPointer(start: p, count: size)
