@@ -85,10 +85,17 @@ struct PatchCommand: ParsableCommand {
     struct Recover: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Finish or undo an apply to ROOT that was interrupted.")
-        @Argument(help: "The directory.") var root: String
+        @Argument(help: "The directory (or the image file of a --block patch).") var root: String
         @Flag(help: "Print the outcome as JSON.") var json = false
 
         func run() throws {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), !isDirectory.boolValue {
+                // An image is replaced by one rename: only an unfinished copy can be left.
+                let outcome = try ImagePatch.recover(root) > 0 ? PatchApplier.Recovery.rolledBack : .none
+                if json { return try Output.json(["recovery": outcome.rawValue]) }
+                return print(outcome.rawValue)
+            }
             let outcome = try PatchApplier(root: root).recover()
             if json { return try Output.json(["recovery": outcome.rawValue]) }
             print(outcome.rawValue)

@@ -262,6 +262,20 @@ import Testing
         try await Tool.check("cmp", [t.at("root.img"), t.at("target.img")])
         let (rootMeta, targetMeta) = (try Handle.openFile(path: t.at("root.img")).stat(), try target.stat())
         #expect(rootMeta.allocatedBytes <= targetMeta.allocatedBytes + (1 << 20), "holes lost")
+        // Killed before its rename, an apply leaves the image as it was and a copy that recover
+        // removes.
+        try await Tool.check("cp", ["--sparse=always", t.at("base.img"), t.at("killed.img")])
+        let killed = try await Tool.run(
+            "env",
+            [
+                "STRATA_FAULT=patch.image.staged", TestEnvironment.strataExecutable, "patch", "apply",
+                t.at("i.patch"), t.at("killed.img"),
+            ])
+        #expect(killed.status == 128 + 9)
+        try await Tool.check("cmp", [t.at("killed.img"), t.at("base.img")])
+        let recovered = try await Tool.strata(["patch", "recover", t.at("killed.img")])
+        #expect(recovered.stdout.contains("rolled-back"), "\(recovered.stdout) \(recovered.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: t.path).filter { $0.hasPrefix(".killed") }.isEmpty)
         // Applied again, the image is no longer the base: refused, untouched.
         let again = try await Tool.strata(["patch", "apply", t.at("i.patch"), t.at("root.img")])
         #expect(!again.succeeded && again.stderr.contains("not the patch's base"))

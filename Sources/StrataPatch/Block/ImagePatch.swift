@@ -108,6 +108,21 @@ public enum ImagePatch {
         }
     }
 
+    /// Removes what a killed apply to the image at `path` left: its rebuilt copy, never renamed
+    /// over the image (which is still the base). Returns how many were removed.
+    @discardableResult
+    public static func recover(_ path: String) throws -> Int {
+        let url = URL(fileURLWithPath: path)
+        let dir = try Handle.openDirectory(path: url.deletingLastPathComponent().path)
+        let prefix = Array(".\(url.lastPathComponent).strata-".utf8)
+        var removed = 0
+        for name in try dir.sortedNames() where name.starts(with: prefix) {
+            try dir.unlink(name)
+            removed += 1
+        }
+        return removed
+    }
+
     /// Whether bytes `b..<e` of the target equal the base's (past the base's end: zeros).
     private static func same(_ old: UnsafeRawBufferPointer, _ new: UnsafeRawBufferPointer, _ b: Int, _ e: Int) -> Bool {
         let shared = max(0, min(e, old.count) - b)
