@@ -32,8 +32,8 @@ public struct PatchApplier {
     }
 
     public func apply(_ patch: PatchReader) throws {
-        _ = try recover()
-        let rootDir = try Handle.openDirectory(path: root)
+        let rootDir = try lockedRoot()
+        _ = try recover(rootDir)
         try check(patch.manifest, in: rootDir)
         let staging = try Staging(for: root)
         try staging.directory.makeDirectory(staging.name, mode: 0o700)
@@ -54,7 +54,19 @@ public struct PatchApplier {
 
     /// Finishes or undoes an apply a crash interrupted.
     @discardableResult
-    public func recover() throws -> Recovery {
+    public func recover() throws -> Recovery { try recover(lockedRoot()) }
+
+    /// ROOT, locked (`flock`, exclusive) for as long as the handle lives: one apply or recovery
+    /// at a time, so none rolls back another's staging.
+    private func lockedRoot() throws -> Handle {
+        let dir = try Handle.openDirectory(path: root)
+        guard try dir.lock(exclusive: true, wait: false) else {
+            throw PatchError.unsupported("\(root): another strata patch apply or recover is working on it")
+        }
+        return dir
+    }
+
+    private func recover(_ rootDir: Handle) throws -> Recovery {
         let staging = try Staging(for: root)
         guard try staging.exists() else { return .none }
         let dir = try staging.open()
@@ -63,7 +75,7 @@ public struct PatchApplier {
             return .rolledBack
         }
         let journal = try JSONDecoder().decode(Journal.self, from: Data(bytes))
-        try rollForward(journal, try Handle.openDirectory(path: root), dir)
+        try rollForward(journal, rootDir, dir)
         try staging.remove()
         return .rolledForward
     }
@@ -74,7 +86,10 @@ public struct PatchApplier {
         guard try BaseState.identity(m.expectations) == m.base else {
             throw PatchError.damaged("its expectations do not give its base identity \(m.base)")
         }
-        for op in m.operations { try validate(op.path) }
+        for op in m.operations {
+            try validate(op.path)
+            if let link = op.link { try validate(link) }
+        }
         for e in m.expectations {
             try validate(e.path)
             let found = try BaseState.of(e.path, in: rootDir, content: e.state.sha256 != nil)
