@@ -127,9 +127,8 @@ struct PatchCommand: ParsableCommand {
 
     static func show(_ s: PatchCreator.Summary, json: Bool) throws {
         if json { return try Output.json(s) }
-        let saved = s.wholeBytes > 0 ? 100 - Double(s.size) * 100 / Double(s.wholeBytes) : 0
         print(
             "base \(s.base): \(s.operations) operations, \(s.files) files (\(s.deltas) as deltas), \(s.deletes) deletes; "
-                + "\(s.size) bytes, \(String(format: "%.1f", saved))% less than the changed files whole")
+                + "\(s.size) bytes, \(s.saved) bytes less than the changed files whole (\(s.wholeBytes) bytes)")
     }
 }

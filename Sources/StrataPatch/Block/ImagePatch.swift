@@ -68,13 +68,7 @@ public enum ImagePatch {
         var manifest = PatchManifest(
             base: try digest(base, size: old.bytes.count), expectations: [], operations: [], frames: [])
         manifest.image = delta
-        try writer.finish(manifest)
-        var summary = PatchCreator.Summary(base: manifest.base)
-        summary.files = 1
-        summary.wholeBytes = delta.size
-        summary.size = writer.offset
-        summary.dataBytes = runs.reduce(0) { $0 + $1.length }
-        return summary
+        return PatchCreator.Summary(try writer.finish(manifest), size: writer.offset)
     }
 
     /// Turns the image at `path` into the patch's target: rebuilt beside it, checked, renamed over.

@@ -32,26 +32,30 @@ public struct PatchCreator {
         /// Bytes of data frames before compression (whole files and delta operations).
         public var dataBytes: Int64 = 0
 
-        public init(base: Digest) { self.base = base }
+        /// Bytes less than the changed files whole.
+        public var saved: Int64 = 0
 
-        /// Summarizes a patch's manifest.
-        public init(_ reader: PatchReader) {
-            base = reader.manifest.base
-            operations = reader.manifest.operations.count
-            for op in reader.manifest.operations {
+        /// Summarizes a patch's manifest; `size` is the patch file's.
+        public init(_ manifest: PatchManifest, size: Int64) {
+            base = manifest.base
+            operations = manifest.operations.count
+            for op in manifest.operations {
                 if op.kind == .delete { deletes += 1 }
                 guard op.frame != nil else { continue }
                 files += 1
                 if op.delta == true { deltas += 1 }
                 wholeBytes += Int64(op.size ?? 0)
             }
-            size = reader.size
-            dataBytes = reader.manifest.frames.reduce(0) { $0 + $1.size }
-            if let image = reader.manifest.image {
+            if let image = manifest.image {
                 files = 1
                 wholeBytes = image.size
             }
+            self.size = size
+            dataBytes = manifest.frames.reduce(0) { $0 + $1.size }
+            saved = max(0, wholeBytes - size)
         }
+
+        public init(_ reader: PatchReader) { self.init(reader.manifest, size: reader.size) }
     }
 
     /// Writes the patch from `base` (nil: the empty tree) to `target` into `output`.
@@ -124,19 +128,7 @@ public struct PatchCreator {
         }
         let manifest = PatchManifest(
             base: try BaseState.identity(expectations), expectations: expectations, operations: operations, frames: [])
-        try writer.finish(manifest)
-        var summary = Summary(base: manifest.base)
-        summary.operations = operations.count
-        for op in operations {
-            if op.kind == .delete { summary.deletes += 1 }
-            guard op.frame != nil else { continue }
-            summary.files += 1
-            if op.delta == true { summary.deltas += 1 }
-            summary.wholeBytes += Int64(op.size ?? 0)
-        }
-        summary.size = writer.offset
-        summary.dataBytes = writer.frames.reduce(0) { $0 + $1.size }
-        return summary
+        return Summary(try writer.finish(manifest), size: writer.offset)
     }
 
     /// The file's content into a frame: a delta against `old` when that is smaller, else whole.

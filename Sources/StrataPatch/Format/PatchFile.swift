@@ -34,13 +34,16 @@ final class PatchWriter {
         return frames.count - 1
     }
 
-    func finish(_ manifest: PatchManifest) throws {
+    /// Writes the manifest (with the frames written) and the trailer; returns the manifest.
+    @discardableResult
+    func finish(_ manifest: PatchManifest) throws -> PatchManifest {
         var m = manifest
         m.frames = frames
         let json = Array(try JSONEncoder().encode(m))
         try write(json)
         try write(withUnsafeBytes(of: UInt64(json.count).littleEndian) { Array($0) })
         try write(PatchFile.trailer)
+        return m
     }
 
     private func write(_ bytes: [UInt8]) throws {
