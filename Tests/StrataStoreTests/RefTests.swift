@@ -9,6 +9,10 @@ import StrataStore
 import StrataTestSupport
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// `strata ref`: Merge and Diff of snapshots. The law `Merge(A, Diff(A, B)) == B` over random
 /// chains of changes made through real mounts (so overlayfs itself writes the whiteouts and opaque
 /// directories), the unmerge reusing blobs, a Diff alone equal to its layers applied to scratch,
@@ -191,6 +195,22 @@ import Testing
         // list the whiteout as an entry unless the directory is merged.
         let alone = try refs.diff("alone", lower: .snapshot("B1"), upper: .snapshot("B"))
         #expect(try c.s.withTree(alone.snapshot!) { try $0!.openDirectory(Array("tmp".utf8)).sortedNames() } == [])
+        // A layer listed again counts at its last place: A, A-edit, A gives A's file back.
+        try c.commit("A-edit", over: "A") { try $0.file("keep", "edited") }
+        let aba = try refs.merge("aba", [.snapshot("A-edit"), .snapshot("A")])
+        #expect(
+            try c.s.withTree(aba.snapshot!) { try $0!.open(Array("keep".utf8), flags: O_RDONLY).readToEnd(limit: 64) }
+                == Array("k".utf8))
+        // Two chains over one base, one deleting a directory, the other a file in it: the
+        // directory ends up empty, its whiteout hidden.
+        try c.commit("P", over: nil) { t in
+            try t.directory("d")
+            try t.file("d/x", "x")
+        }
+        try c.commit("Pb", over: "P") { try $0.remove("d") }
+        try c.commit("Pc", over: "P") { try $0.remove("d/x") }
+        let both = try refs.merge("both", [.snapshot("Pb"), .snapshot("Pc")])
+        #expect(try c.s.withTree(both.snapshot!) { try $0!.openDirectory(Array("d".utf8)).sortedNames() } == [])
         let onUnmerge = try refs.merge("on-u", [.snapshot("C"), .named("unmerge")])
         let onSimple = try refs.merge("on-s", [.snapshot("C"), .named("simple")])
         #expect(try c.s.withTree(onUnmerge.snapshot!) { try $0!.openDirectory(Array("tmp".utf8)).sortedNames() } == [])

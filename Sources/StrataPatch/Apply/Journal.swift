@@ -8,6 +8,9 @@ struct Journal: Codable {
     /// Directories whose times the commit's renames disturb but the patch does not set: their
     /// base times, restored at the end.
     var keepTimes: [KeptTimes]
+    /// ROOT's device and inode: a journal is only ever rolled forward onto the directory it was
+    /// written for (a path may since lead elsewhere).
+    var root: [UInt64]?
 
     struct KeptTimes: Codable {
         var path: PatchPath
@@ -26,7 +29,7 @@ struct Staging {
     static let trash = Array("trash".utf8)
 
     init(for root: String) throws {
-        let url = URL(fileURLWithPath: root).standardizedFileURL
+        let url = URL(fileURLWithPath: root).standardizedFileURL.resolvingSymlinksInPath()
         let parent = url.deletingLastPathComponent().path
         let own = try Handle.openDirectory(path: url.path).stat()
         let above = try Handle.openDirectory(path: parent).stat()

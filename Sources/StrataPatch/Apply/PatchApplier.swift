@@ -37,7 +37,8 @@ public struct PatchApplier {
         try check(patch.manifest, in: rootDir)
         let staging = try Staging(for: root)
         try staging.directory.makeDirectory(staging.name, mode: 0o700)
-        let journal: Journal
+        try staging.directory.sync()
+        var journal: Journal
         do {
             journal = try stage(patch, rootDir, staging.open())
         } catch {
@@ -46,6 +47,8 @@ public struct PatchApplier {
         }
         FaultPoint.reach("patch.staged")
         let dir = try staging.open()
+        let id = try rootDir.stat()
+        journal.root = [id.device, id.inode]
         try dir.writeAtomically(Staging.journal, contents: Array(JSONEncoder().encode(journal)), mode: 0o600)
         FaultPoint.reach("patch.journaled")
         try rollForward(journal, rootDir, dir)
@@ -70,11 +73,19 @@ public struct PatchApplier {
         let staging = try Staging(for: root)
         guard try staging.exists() else { return .none }
         let dir = try staging.open()
-        guard let bytes = try? dir.open(Staging.journal, flags: O_RDONLY | O_NOFOLLOW).readToEnd(limit: 1 << 30) else {
+        // No journal: the commit point was never reached, ROOT is untouched. Any other failure to
+        // read it is an error, never a reason to roll back.
+        guard try dir.statIfExists(Staging.journal) != nil else {
             try staging.remove()
             return .rolledBack
         }
+        let bytes = try dir.open(Staging.journal, flags: O_RDONLY | O_NOFOLLOW).readToEnd(limit: 1 << 30)
         let journal = try JSONDecoder().decode(Journal.self, from: Data(bytes))
+        let id = try rootDir.stat()
+        guard journal.root == nil || journal.root == [id.device, id.inode] else {
+            throw PatchError.unsupported(
+                "\(root): the interrupted apply beside it was for another directory; left as it is")
+        }
         try rollForward(journal, rootDir, dir)
         try staging.remove()
         return .rolledForward
@@ -86,9 +97,14 @@ public struct PatchApplier {
         guard try BaseState.identity(m.expectations) == m.base else {
             throw PatchError.damaged("its expectations do not give its base identity \(m.base)")
         }
+        let directories = Set(m.expectations.filter { $0.state.type == "directory" }.map(\.path))
         for op in m.operations {
             try validate(op.path)
             if let link = op.link { try validate(link) }
+            // Attributes change a directory the base has, never anything a path may lead to.
+            if op.kind == .attributes && (op.type != "directory" || !directories.contains(op.path)) {
+                throw PatchError.damaged("\(op.path): attributes for an entry the base does not have as a directory")
+            }
         }
         for e in m.expectations {
             try validate(e.path)
@@ -129,7 +145,7 @@ public struct PatchApplier {
             try stageEntry(op, as: Array(String(i).utf8), in: staged, patch, rootDir)
         }
         try staged.sync()
-        return Journal(operations: patch.manifest.operations, keepTimes: Array(keep.values))
+        return Journal(operations: patch.manifest.operations, keepTimes: Array(keep.values), root: nil)
     }
 
     private func stageEntry(
@@ -165,7 +181,7 @@ public struct PatchApplier {
         default:
             throw PatchError.unsupported("\(op.path): entries of type \(op.type ?? "?") are not supported")
         }
-        try setAttributes(op, name, in: staged, times: op.type != "directory")
+        try setAttributes(op, name, in: staged, times: op.type != "directory", mode: op.type != "directory")
     }
 
     // MARK: Commit
@@ -173,6 +189,7 @@ public struct PatchApplier {
     private func rollForward(_ journal: Journal, _ rootDir: Handle, _ dir: Handle) throws {
         let staged = try dir.openDirectory(Staging.staged)
         let trash = try dir.openDirectory(Staging.trash)
+        var touched: [Handle] = [rootDir, trash]
         for (i, op) in journal.operations.enumerated() {
             let mark = Array(String(i).utf8)
             let parent = try directory(op.path.parent, in: rootDir)
@@ -186,7 +203,8 @@ public struct PatchApplier {
                 if present != nil, try trash.statIfExists(mark) == nil { try parent.rename(name, to: mark, in: trash) }
                 try staged.rename(mark, to: name, in: parent)
             case .attributes:
-                try setAttributes(op, name, in: parent, times: false)
+                // Through the directory itself (O_NOFOLLOW): chmod would follow a symlink.
+                try setAttributes(op, Self.dot, in: parent.openDirectory(name), times: false, mode: false)
             case .link:
                 guard let link = op.link, let (tdir, tname) = try BaseState.locate(link, in: rootDir) else {
                     throw PatchError.damaged("\(op.path): a link to a missing entry")
@@ -196,24 +214,35 @@ public struct PatchApplier {
                 if present != nil, try trash.statIfExists(mark) == nil { try parent.rename(name, to: mark, in: trash) }
                 try parent.makeHardLink(name, to: tname, in: tdir)
             }
+            touched.append(parent)
             FaultPoint.reach("patch.step")
         }
-        // Directory times last, deepest first: every rename above moved some.
-        var times: [(PatchPath, Int64, Int64)] = journal.keepTimes.map { ($0.path, $0.atime, $0.mtime) }
-        for op in journal.operations where op.type == "directory" && op.kind != .delete {
-            times.append((op.path, op.atime ?? 0, op.mtime ?? 0))
+        // Directory modes and times last, deepest first: a mode without write permission would
+        // have stopped the renames into the directory, and every rename moved some times.
+        var times: [(PatchPath, Int64, Int64, Operation?)] = journal.keepTimes.map {
+            ($0.path, $0.atime, $0.mtime, nil)
         }
-        for (path, atime, mtime) in times.sorted(by: { $0.0.components.count > $1.0.components.count }) {
+        for op in journal.operations where op.type == "directory" && op.kind != .delete {
+            times.append((op.path, op.atime ?? 0, op.mtime ?? 0, op))
+        }
+        for (path, atime, mtime, op) in times.sorted(by: { $0.0.components.count > $1.0.components.count }) {
             guard let d = try? directory(path, in: rootDir) else { continue }
+            if let mode = op?.mode { try d.changeMode(mode) }
             try d.setTimes(
                 access: FileTime(nanosecondsSince1970: atime), modification: FileTime(nanosecondsSince1970: mtime))
         }
+        for d in touched { try d.sync() }
         FaultPoint.reach("patch.committed")
         try dir.unlink(Staging.journal)
     }
 
-    /// Owner, xattrs (exactly the operation's, overlayfs's own aside), mode, then times.
-    private func setAttributes(_ op: Operation, _ name: [UInt8], in dir: Handle, times: Bool) throws {
+    static let dot = Array(".".utf8)
+
+    /// Owner, xattrs (exactly the operation's, overlayfs's own aside), mode (unless `mode` is
+    /// false: a directory's comes last), then times.
+    private func setAttributes(_ op: Operation, _ name: [UInt8], in dir: Handle, times: Bool, mode: Bool = true)
+        throws
+    {
         try dir.changeOwner(name, uid: op.uid ?? 0, gid: op.gid ?? 0)
         let wanted = try (op.xattrs ?? [:]).mapValues { v -> [UInt8] in
             guard let d = Data(base64Encoded: v) else { throw PatchError.damaged("\(op.path): a bad xattr value") }
@@ -226,7 +255,7 @@ public struct PatchApplier {
             for (key, value) in wanted.sorted(by: { $0.key < $1.key }) {
                 try dir.setXattr(name, key: key, value: value)
             }
-            try dir.changeMode(name, op.mode ?? 0o644)
+            if mode { try dir.changeMode(name, op.mode ?? 0o644) }
         }
         if times, let mtime = op.mtime {
             try dir.setTimes(

@@ -74,6 +74,7 @@ public enum ImagePatch {
     /// Turns the image at `path` into the patch's target: rebuilt beside it, checked, renamed over.
     public static func apply(_ patch: PatchReader, to path: String) throws {
         guard let delta = patch.manifest.image else { throw PatchError.unsupported("the patch is not an image patch") }
+        let path = URL(fileURLWithPath: path).resolvingSymlinksInPath().path  // the image, not a link to it
         let file = try Handle.openFile(path: path)
         let found = try digest(file, size: Int(try file.stat().size))
         guard found == patch.manifest.base else {
@@ -94,7 +95,10 @@ public enum ImagePatch {
                     throw PatchError.damaged("a run's frame has the wrong size")
                 }
             }
+            try out.truncate(to: delta.size)  // no run may leave bytes past the target's end
             for h in delta.holes where h.length > 0 { try out.punchHole(at: h.offset, length: h.length) }
+            let owner = try file.stat()
+            try out.changeOwner(uid: owner.uid, gid: owner.gid)
             guard try digest(out, size: Int(delta.size)) == delta.target else {
                 throw PatchError.contentMismatch(path)
             }

@@ -9,8 +9,8 @@ extension LocalSnapshotter {
     /// snapshots `layers` stacked, the first at the bottom, without copying a file: an overlay
     /// mount's lower directories, in any order. Overlay only.
     ///
-    /// A layer listed again is skipped (its first place is kept); a stacked snapshot brings its
-    /// whole stack. The new snapshot has no parent and holds its layers: none of them can be
+    /// A layer listed again is kept at its last place only (as applying it again would give); a
+    /// stacked snapshot brings its whole stack. The new snapshot has no parent and holds its layers: none of them can be
     /// removed while it exists. Returns how many directories `WhiteoutCover` had to create.
     @discardableResult
     public func stack(_ key: String, layers: [String], labels: [String: String]) throws -> Int {
@@ -26,7 +26,8 @@ extension LocalSnapshotter {
             for k in layers {
                 let r = try records.get(db, k)
                 guard r.kind == .committed else { throw SnapshotError.parentNotCommitted(key: key, parent: k) }
-                for l in try records.lowers(db, of: r.id).reversed() + [r] where origins[l.id] == nil {
+                for l in try records.lowers(db, of: r.id).reversed() + [r] {
+                    out.removeAll { $0.id == l.id }  // kept at its last place
                     out.append(l)
                     origins[l.id] = try records.below(db, l).map(\.id)
                 }

@@ -54,11 +54,11 @@ struct WhiteoutCover {
         }
     }
 
-    /// Whether directory `path` of layer `i` is the only one of its name in the stack, or opaque
-    /// (and so not merged with the layers under it).
+    /// Whether directory `path` of layer `i` may stay out of a merge: no layer above it has the
+    /// directory (a layer below may be cut off from it by one in between). Covering a directory
+    /// that was merged anyway costs one empty directory.
     private func isUnmerged(_ path: [[UInt8]], in i: Int, _ dir: Handle) -> Bool {
-        if (try? dir.xattr(Array(".".utf8), key: OverlayXattr.opaque)) == OverlayXattr.opaqueValue { return true }
-        return !layers.indices.contains { $0 != i && (try? Self.open(layers[$0], path)) != nil }
+        !layers[(i + 1)...].contains { (try? Self.open($0, path)) != nil }
     }
 
     /// Whether a layer above `i` hides directory `path` of layer `i`: has it, or a directory

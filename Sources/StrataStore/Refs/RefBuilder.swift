@@ -8,7 +8,8 @@ import StrataSnapshots
 
 /// BuildKit's MergeOp and DiffOp over one snapshotter, kept as named refs.
 ///
-/// `Merge(refs...)` is the refs' layers in order (a layer already present is not repeated), and
+/// `Merge(refs...)` is the refs' layers in order (a layer listed again is kept at its last place
+/// only, which applying it again would give), and
 /// a committed snapshot of them: overlay stacks the layers' own directories, native links their
 /// files into a new tree; only layers that exist as blobs alone are unpacked. `Diff(lower,
 /// upper)` is, when the lower's layers start the upper's chain, the upper's layers above them as
@@ -31,9 +32,11 @@ public struct RefBuilder {
     public func merge(_ name: String, _ refs: [RefSpec]) throws -> Ref {
         try checkFree(name)
         let resolver = RefResolver(root: root, snapshotter: snapshotter)
+        // Applying a layer again overrides all it did before, so each is kept at its last place.
         var layers: [RefLayer] = []
         for spec in refs {
-            for l in try resolver.resolve(spec).layers where !layers.contains(where: { $0.isSame(as: l) }) {
+            for l in try resolver.resolve(spec).layers {
+                layers.removeAll { $0.isSame(as: l) }
                 layers.append(l)
             }
         }

@@ -62,26 +62,36 @@ struct RefResolver {
     /// its blob when its diffID label names one in the content store.
     func snapshotLayers(_ key: String) throws -> [RefLayer] {
         var keys: [String] = []  // top first
+        var below: [RefLayer] = []  // a stacked snapshot's layers, bottom first
         var next: String? = key
         while let k = next {
             let info = try snapshotter.stat(k)
             let deps = try snapshotter.dependencies(k)
             if info.parent == nil && !deps.isEmpty {
-                // Stacked: its own directory holds only directories made to merge others.
-                keys += try deps.filter { try !isStacked($0) }
+                // Stacked: the layers of the ref that made it (each with the base its changes are
+                // taken against); else its stack as is. Its own directory holds only directories
+                // made to merge others.
+                if let ref = try RefRecords(root.metadata).list().first(where: {
+                    $0.snapshot == k && $0.snapshotter == snapshotter.name
+                }) {
+                    below = ref.layers
+                } else {
+                    keys += try deps.filter { try !isStacked($0) }
+                }
                 break
             }
             keys.append(k)
             next = info.parent
         }
         let byDiffID = try blobsByDiffID()
-        return try keys.reversed().map { k in
-            let info = try snapshotter.stat(k)
-            let diffID = info.labels[Annotations.snapshotDiffID].flatMap(Digest.init(parsing:))
-            return RefLayer(
-                descriptor: try diffID.flatMap { byDiffID[$0] }.map(describe), diffID: diffID, snapshot: k,
-                base: info.parent)
-        }
+        return try below
+            + keys.reversed().map { k in
+                let info = try snapshotter.stat(k)
+                let diffID = info.labels[Annotations.snapshotDiffID].flatMap(Digest.init(parsing:))
+                return RefLayer(
+                    descriptor: try diffID.flatMap { byDiffID[$0] }.map(describe), diffID: diffID, snapshot: k,
+                    base: info.parent)
+            }
     }
 
     private func isStacked(_ key: String) throws -> Bool {
