@@ -164,6 +164,25 @@ import Testing
         #expect(diff == nil, "\(diff ?? "")")
     }
 
+    /// ROOT a bind mount of a directory on its parent's filesystem: same device, another mount,
+    /// so no rename crosses from beside it; the staging goes inside.
+    @Test func applyIntoABindMountStagesInsideIt() throws {
+        guard TestEnvironment.requirementsMet(root: true, fail: { Issue.record(Comment(rawValue: $0)) }) else { return }
+        let t = TempDirectory("patch-bind")
+        let (base, target) = try Self.trees(t, seed: 41)
+        _ = try AtomicFile.write(to: t.at("p.patch")) {
+            try PatchCreator().create(
+                base: Handle.openDirectory(path: base), target: Handle.openDirectory(path: target), to: $0)
+        }
+        let source = try Self.copyOf(base, t, as: "source")
+        let root = t.directory("root")
+        try Mounter.mount([Mount(type: "bind", source: source, options: ["rbind", "rw"])], at: root)
+        defer { try? Mounter.unmount(root, detach: true) }
+        try PatchApplier(root: root).apply(PatchReader(path: t.at("p.patch")))
+        let diff = try Self.difference(root, target)
+        #expect(diff == nil, "\(diff ?? "")")
+    }
+
     @Test func aWrongBaseIsRefusedNamingThePathAndNothingChanges() async throws {
         let t = TempDirectory("patch-wrong")
         let (base, target) = try Self.trees(t, seed: 5)

@@ -19,8 +19,9 @@ struct Journal: Codable {
     }
 }
 
-/// Where an apply stages its work for ROOT: `.strata-patch-<name>` beside ROOT (same filesystem,
-/// so entries move in by rename), or inside ROOT when ROOT is itself a mount point.
+/// Where an apply stages its work for ROOT: `.strata-patch-<name>` beside ROOT when the parent is
+/// on ROOT's mount (entries then move in by rename), else `.strata-patch` inside ROOT (ROOT is a
+/// mount point or a bind mount). A staging a crash left is found where it is.
 struct Staging {
     let directory: Handle
     let name: [UInt8]
@@ -30,16 +31,29 @@ struct Staging {
 
     init(for root: String) throws {
         let url = URL(fileURLWithPath: root).standardizedFileURL.resolvingSymlinksInPath()
-        let parent = url.deletingLastPathComponent().path
-        let own = try Handle.openDirectory(path: url.path).stat()
-        let above = try Handle.openDirectory(path: parent).stat()
-        if own.device == above.device && url.path != "/" {
-            directory = try Handle.openDirectory(path: parent)
-            name = Array(".strata-patch-\(url.lastPathComponent)".utf8)
-        } else {
-            directory = try Handle.openDirectory(path: url.path)
-            name = Array(".strata-patch".utf8)
+        let rootDir = try Handle.openDirectory(path: url.path)
+        let inside = (rootDir, Array(".strata-patch".utf8))
+        guard url.path != "/" else {
+            (directory, name) = inside
+            return
         }
+        let parent = try Handle.openDirectory(path: url.deletingLastPathComponent().path)
+        let beside = (parent, Array(".strata-patch-\(url.lastPathComponent)".utf8))
+        if try beside.0.statIfExists(beside.1) != nil {
+            (directory, name) = beside
+        } else if try inside.0.statIfExists(inside.1) != nil {
+            (directory, name) = inside
+        } else {
+            let sameMount =
+                try rootDir.stat().device == parent.stat().device && Self.mountID(rootDir) == Self.mountID(parent)
+            (directory, name) = sameMount ? beside : inside
+        }
+    }
+
+    /// The mount a descriptor is on (`mnt_id` in `/proc/self/fdinfo`): renames never cross one.
+    private static func mountID(_ h: Handle) -> String? {
+        guard let info = try? String(contentsOfFile: "/proc/self/fdinfo/\(h.fd)", encoding: .utf8) else { return nil }
+        return info.split(separator: "\n").first { $0.hasPrefix("mnt_id:") }.map(String.init)
     }
 
     func exists() throws -> Bool { try directory.statIfExists(name) != nil }
