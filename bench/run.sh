@@ -250,8 +250,8 @@ bench_tree() {
     } >>"$TABLES"
 }
 
-# bench_ref_merge: `strata ref merge` of 10 layer chains, each a base of 100,000 entries plus its
-# own change set (gentree.py), on both backends: time and file data written (regular files with a
+# bench_ref_merge: `strata ref merge` of a base of 100,000 entries and 10 Diff refs, each the
+# change set of one chain over that base (gentree.py), on both backends: time and file data written (regular files with a
 # single link in the snapshot directories the merge made: 0 means nothing was copied). Beside it,
 # what getting the same tree costs by unpacking the 11 layers: GNU tar into tmpfs, and
 # containerd's `ctr snapshots unpack` of them as one image.
@@ -273,8 +273,10 @@ bench_ref_merge() {
             python3 "$HERE/gentree.py" "$mnt" --chain "$i"
             umount "$mnt"
             st snapshot commit --snapshotter $backend "c$i" "c$i-a"
-            refs+=("snapshot:c$i")
+            st ref diff --snapshotter $backend "d$i" snapshot:base "snapshot:c$i" >/dev/null
+            refs+=("d$i")
         done
+        refs=(snapshot:base "${refs[@]}")
         BEFORE="'$S' --root '$R' ref rm merged >/dev/null 2>&1 || true; '$S' --root '$R' gc >/dev/null"
         median "merge_$backend" "$S" --root "$R" ref merge --snapshotter $backend merged "${refs[@]}"
         eval "$BEFORE"
