@@ -57,6 +57,14 @@ public final class Handle: @unchecked Sendable {
         try open(name, flags: O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
     }
 
+    /// Opens the directory `components` below this one (itself for none), refusing to follow a
+    /// symlink at any step.
+    public func openDirectory(components: some Sequence<[UInt8]>) throws(FSError) -> Handle {
+        var dir = self
+        for c in components { dir = try dir.openDirectory(c) }
+        return dir
+    }
+
     /// Opens the child `name` with `flags` (`O_NOFOLLOW` is the caller's to add).
     public func open(_ name: [UInt8], flags: Int32, mode: UInt32 = 0) throws(FSError) -> Handle {
         let r = withCName(name) { n in retrying { strata_openat(fd, n, flags, mode) } }

@@ -17,9 +17,7 @@ public struct TreeBuilder {
     /// The parent directory of `path` and its last component; parents must exist.
     public func locate(_ path: String) throws -> (Handle, [UInt8]) {
         let comps = PathName.cleanComponents(PathName.bytes(path))
-        var dir = root
-        for c in comps.dropLast() { dir = try dir.openDirectory(c) }
-        return (dir, comps.last ?? [])
+        return (try root.openDirectory(components: comps.dropLast()), comps.last ?? [])
     }
 
     public func directory(_ path: String, mode: UInt32 = 0o755) throws {

@@ -63,8 +63,12 @@ public struct GarbageCollector {
         pendingBlobs += blobs.filter { $0.labels[Annotations.gcRoot] != nil }.map(\.digest)
         pendingSnapshots += held[.snapshot] ?? []
         var infos: [String: (snapshotter: LocalSnapshotter, info: SnapshotInfo)] = [:]  // by resource id
+        var dependencies: [String: [String]] = [:]  // by resource id: the keys each depends on
         for s in snapshotters {
-            for i in try s.list() { infos[s.resourceID(i.name)] = (s, i) }
+            for i in try s.list() {
+                infos[s.resourceID(i.name)] = (s, i)
+                dependencies[s.resourceID(i.name)] = try s.dependencies(i.name)
+            }
             pendingSnapshots += try s.unleasedKeys().map(s.resourceID)
         }
         pendingSnapshots += infos.filter { $0.value.info.labels[Annotations.gcRoot] != nil }.map(\.key)
@@ -81,7 +85,7 @@ public struct GarbageCollector {
                 pendingSnapshots += Self.snapshotRefs(labels)
             } else if let id = pendingSnapshots.popLast() {
                 guard liveSnapshots.insert(id).inserted, let (s, info) = infos[id] else { continue }
-                pendingSnapshots += try s.dependencies(info.name).map(s.resourceID)
+                pendingSnapshots += (dependencies[id] ?? []).map(s.resourceID)
                 pendingBlobs += Self.contentRefs(info.labels)
             }
         }
@@ -91,7 +95,7 @@ public struct GarbageCollector {
             var doomed = infos.filter { $0.value.snapshotter === s && !liveSnapshots.contains($0.key) }.map(
                 \.value.info)
             while !doomed.isEmpty {
-                let parents = Set(try doomed.flatMap { try s.dependencies($0.name) })
+                let parents = Set(doomed.flatMap { dependencies[s.resourceID($0.name)] ?? [] })
                 let leaves = doomed.filter { !parents.contains($0.name) }
                 if leaves.isEmpty { break }
                 for leaf in leaves {

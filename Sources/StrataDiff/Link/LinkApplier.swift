@@ -114,7 +114,7 @@ public struct LinkApplier: ChangeSink {
             }
         }
         for (path, t) in times.sorted(by: { $0.key.count > $1.key.count }) {
-            try directory(path).setTimes(access: t.access, modification: t.modification)
+            try target.openDirectory(components: path).setTimes(access: t.access, modification: t.modification)
         }
     }
 
@@ -157,12 +157,6 @@ public struct LinkApplier: ChangeSink {
     /// Forgets the open directories at and below `depth` (one of them was removed or replaced).
     private mutating func forget(below depth: Int) {
         if open.count > depth { open.removeLast(open.count - depth) }
-    }
-
-    private func directory(_ path: [[UInt8]]) throws -> Handle {
-        var dir = target
-        for name in path { dir = try dir.openDirectory(name) }
-        return dir
     }
 
     private func copy(_ c: Change, _ upper: Handle, to name: [UInt8], in parent: Handle) throws {

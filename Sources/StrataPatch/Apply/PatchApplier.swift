@@ -135,7 +135,7 @@ public struct PatchApplier {
         for (i, op) in patch.manifest.operations.enumerated() {
             let parent = op.path.parent
             if !timed.contains(parent), keep[parent] == nil {
-                let d = try directory(parent, in: rootDir)
+                let d = try rootDir.openDirectory(components: parent.components)
                 let m = try d.stat()
                 keep[parent] = Journal.KeptTimes(
                     path: parent, atime: m.accessTime.nanosecondsSince1970,
@@ -192,7 +192,7 @@ public struct PatchApplier {
         var touched: [Handle] = [rootDir, trash]
         for (i, op) in journal.operations.enumerated() {
             let mark = Array(String(i).utf8)
-            let parent = try directory(op.path.parent, in: rootDir)
+            let parent = try rootDir.openDirectory(components: op.path.parent.components)
             let name = op.path.components.last!
             let present = try parent.statIfExists(name)
             switch op.kind {
@@ -226,7 +226,7 @@ public struct PatchApplier {
             times.append((op.path, op.atime ?? 0, op.mtime ?? 0, op))
         }
         for (path, atime, mtime, op) in times.sorted(by: { $0.0.components.count > $1.0.components.count }) {
-            guard let d = try? directory(path, in: rootDir) else { continue }
+            guard let d = try? rootDir.openDirectory(components: path.components) else { continue }
             if let mode = op?.mode { try d.changeMode(mode) }
             try d.setTimes(
                 access: FileTime(nanosecondsSince1970: atime), modification: FileTime(nanosecondsSince1970: mtime))
@@ -262,12 +262,5 @@ public struct PatchApplier {
                 name, access: FileTime(nanosecondsSince1970: op.atime ?? mtime),
                 modification: FileTime(nanosecondsSince1970: mtime))
         }
-    }
-
-    /// The directory at `path` under ROOT (the root for the empty path), never through a symlink.
-    private func directory(_ path: PatchPath, in rootDir: Handle) throws -> Handle {
-        var d = rootDir
-        for c in path.components { d = try d.openDirectory(c) }
-        return d
     }
 }

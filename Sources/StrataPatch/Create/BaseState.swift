@@ -1,4 +1,5 @@
 import Foundation
+import StrataArchive
 import StrataCompression
 import StrataFS
 
@@ -33,24 +34,14 @@ enum BaseState {
     /// not a directory (never followed through a symlink).
     static func locate(_ path: PatchPath, in root: Handle) throws -> (Handle, [UInt8])? {
         let comps = path.components
-        guard let name = comps.last else { return nil }
-        var dir = root
-        for c in comps.dropLast() {
-            guard let next = try? dir.openDirectory(c) else { return nil }
-            dir = next
-        }
+        guard let name = comps.last, let dir = try? root.openDirectory(components: comps.dropLast()) else { return nil }
         return (dir, name)
     }
 
     static func hash(_ file: Handle) throws -> Digest {
         let sink = DigestingSink(nil)
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
-        defer { buffer.deallocate() }
-        while true {
-            let n = try file.read(into: buffer)
-            if n == 0 { return sink.digest }
-            try sink.write(UnsafeRawBufferPointer(rebasing: buffer[..<n]))
-        }
+        try HandleSource(file).copy(to: sink)
+        return sink.digest
     }
 
     /// The identity of a base: SHA-256 of the expectations as JSON (sorted keys).

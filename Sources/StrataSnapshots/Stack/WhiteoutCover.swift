@@ -30,7 +30,7 @@ struct WhiteoutCover {
     mutating func cover(layer i: Int) throws {
         var pending: [[[UInt8]]] = [[]]
         while let path = pending.popLast() {
-            let dir = try Self.open(layers[i], path)
+            let dir = try layers[i].openDirectory(components: path)
             var hasWhiteout = false
             for name in try dir.sortedNames() {
                 let m = try dir.stat(name)
@@ -47,9 +47,10 @@ struct WhiteoutCover {
     /// its parent's times).
     func finish() throws {
         for path in made.reversed() {
-            guard let source = layers.reversed().lazy.compactMap({ try? Self.open($0, path) }).first else { continue }
+            guard let source = layers.reversed().lazy.compactMap({ try? $0.openDirectory(components: path) }).first
+            else { continue }
             try TreeCopy.copyMetadata(
-                from: source.stat(), of: nil, in: source, to: nil, in: Self.open(top, path),
+                from: source.stat(), of: nil, in: source, to: nil, in: top.openDirectory(components: path),
                 skipping: OverlayXattr.isOverlay)
         }
     }
@@ -58,7 +59,7 @@ struct WhiteoutCover {
     /// directory (a layer below may be cut off from it by one in between). Covering a directory
     /// that was merged anyway costs one empty directory.
     private func isUnmerged(_ path: [[UInt8]], in i: Int, _ dir: Handle) -> Bool {
-        !layers[(i + 1)...].contains { (try? Self.open($0, path)) != nil }
+        !layers[(i + 1)...].contains { (try? $0.openDirectory(components: path)) != nil }
     }
 
     /// Whether a layer above `i` hides directory `path` of layer `i`: has it, or a directory
@@ -80,15 +81,9 @@ struct WhiteoutCover {
 
     private mutating func make(_ path: [[UInt8]]) throws {
         for n in 1...path.count where !present.contains(Array(path[..<n])) {
-            try Self.open(top, Array(path[..<(n - 1)])).makeDirectory(path[n - 1], mode: 0o755)
+            try top.openDirectory(components: path[..<(n - 1)]).makeDirectory(path[n - 1], mode: 0o755)
             made.append(Array(path[..<n]))
             present.insert(Array(path[..<n]))
         }
-    }
-
-    private static func open(_ base: Handle, _ path: [[UInt8]]) throws -> Handle {
-        var dir = base
-        for name in path { dir = try dir.openDirectory(name) }
-        return dir
     }
 }
