@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "StrataSnapshots", targets: ["StrataSnapshots"]),
         .library(name: "StrataFS", targets: ["StrataFS"]),
         .library(name: "StrataPatch", targets: ["StrataPatch"]),
+        .library(name: "StrataService", targets: ["StrataService"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -29,6 +30,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
     ],
     targets: [
         .target(name: "CStrata"),
@@ -100,10 +106,23 @@ let package = Package(
             name: "StrataPatch",
             dependencies: ["StrataArchive", "StrataChanges", "StrataCompression", "StrataFS"],
             swiftSettings: strictSwift),
+        // containerd's gRPC services over the stores; Generated/ is scripts/generate-protos.sh's output.
+        .target(
+            name: "StrataService",
+            dependencies: [
+                "CStrata", "StrataStore", "StrataSnapshots", "StrataContent", "StrataDiff", "StrataChanges",
+                "StrataCompression", "StrataFS",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSwift),
         .executableTarget(
             name: "strata",
             dependencies: [
-                "StrataDiff", "StrataStore", "StrataSnapshots", "StrataPatch",
+                "StrataDiff", "StrataStore", "StrataSnapshots", "StrataPatch", "StrataService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift),

@@ -13,7 +13,9 @@
 #include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 
@@ -191,5 +193,42 @@ int strata_raise_nofile_limit(void) {
     if (getrlimit(RLIMIT_NOFILE, &rl) < 0) return -errno;
     rl.rlim_cur = rl.rlim_max;
     RET(setrlimit(RLIMIT_NOFILE, &rl));
+}
+
+int strata_syncfs(int fd) { RET(syncfs(fd)); }
+
+static int unix_address(const char *path, struct sockaddr_un *a) {
+    memset(a, 0, sizeof *a);
+    a->sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof a->sun_path) return -ENAMETOOLONG;
+    strcpy(a->sun_path, path);
+    return 0;
+}
+
+int strata_unix_socket_live(const char *path) {
+    struct sockaddr_un a;
+    int r = unix_address(path, &a);
+    if (r < 0) return r;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    r = connect(fd, (struct sockaddr *)&a, sizeof a);
+    int e = errno;
+    close(fd);
+    if (r == 0) return 1;
+    return (e == ECONNREFUSED || e == ENOENT) ? 0 : -e;
+}
+
+int strata_unix_listen(const char *path, unsigned int mode, int backlog) {
+    struct sockaddr_un a;
+    int r = unix_address(path, &a);
+    if (r < 0) return r;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || chmod(path, mode) < 0 || listen(fd, backlog) < 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    return fd;
 }
 #endif

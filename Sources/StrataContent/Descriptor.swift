@@ -35,6 +35,22 @@ public enum MediaType {
 
     /// The layer media type for a compression: `...tar`, `...tar+gzip` or `...tar+zstd`.
     public static func layer(_ compression: Compression) -> String { layer + compression.mediaTypeSuffix }
+
+    /// The compression of a layer of media type `t`, OCI's (non-distributable ones too) or
+    /// Docker's; nil for a type that is not a tar layer Strata reads.
+    public static func layerCompression(_ t: String) -> Compression? {
+        let oci = ["application/vnd.oci.image.layer.v1.tar", "application/vnd.oci.image.layer.nondistributable.v1.tar"]
+        for base in oci {
+            for c in Compression.allCases where t == base + c.mediaTypeSuffix { return c }
+        }
+        switch t {
+        case "application/vnd.docker.image.rootfs.diff.tar": return Compression.none
+        case "application/vnd.docker.image.rootfs.diff.tar.gzip",
+            "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip":
+            return .gzip
+        default: return nil
+        }
+    }
 }
 
 /// Annotation and label keys shared with containerd.

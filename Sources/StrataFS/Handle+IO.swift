@@ -74,6 +74,12 @@ extension Handle {
         if case .failure(let e) = retrying({ strata_fsync(fd) }) { throw fail("fsync", nil, e) }
     }
 
+    /// Flushes the whole filesystem holding this file or directory (`syncfs`): containerd's
+    /// `sync_fs` after an apply.
+    public func syncFilesystem() throws(FSError) {
+        if case .failure(let e) = retrying({ strata_syncfs(fd) }) { throw fail("syncfs", nil, e) }
+    }
+
     /// Moves the file offset to `offset` (`lseek` with `SEEK_SET`).
     public func seek(to offset: Int64) throws(FSError) {
         if case .failure(let e) = retrying({ strata_lseek(fd, offset, 0 /* SEEK_SET */) }) {

@@ -51,9 +51,14 @@ public final class LocalSnapshotter: Snapshotter {
     }
 
     public func update(_ key: String, labels: [String: String?]) throws -> SnapshotInfo {
+        try update(key, labels: labels, replacing: false)
+    }
+
+    /// With `replacing`, every label not in `labels` is removed too, in the same transaction.
+    public func update(_ key: String, labels: [String: String?], replacing: Bool) throws -> SnapshotInfo {
         try metadata.write { db in
             let r = try records.get(db, key)
-            try records.setLabels(db, r.id, labels, replace: false)
+            try records.setLabels(db, r.id, labels, replace: replacing)
             return try records.info(db, records.get(db, key))
         }
     }

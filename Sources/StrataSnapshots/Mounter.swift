@@ -21,8 +21,10 @@ public enum Mounter {
                     }
                 }
             case "overlay":
-                let data = m.options.joined(separator: ",")
-                try call("mount overlay", target) { strata_mount("overlay", target, "overlay", 0, data) }
+                // `ro` and `rw` are mount flags, as containerd reads them; the rest is overlayfs's.
+                let data = m.options.filter { $0 != "ro" && $0 != "rw" }.joined(separator: ",")
+                let flags = m.options.contains("ro") ? strata_ms_rdonly : 0
+                try call("mount overlay", target) { strata_mount("overlay", target, "overlay", flags, data) }
             default:
                 throw SnapshotError.unavailable("mount type \(m.type) is not supported")
             }

@@ -34,6 +34,8 @@ public struct GarbageCollector {
 
     /// Collects, waiting up to `wait` seconds for other processes using the root to finish.
     public func collect(wait: TimeInterval = 60) throws -> Report {
+        // containerd's partition is collected by containerd, through the gRPC services.
+        guard root.owner == .strata else { throw StateRootError.ownedByContainerd(root.path) }
         let deadline = Date().addingTimeInterval(wait)
         while try !root.lock.lock(exclusive: true, wait: false) {
             guard Date() < deadline else {

@@ -19,6 +19,9 @@ public struct SnapshotDiffer {
     public var options: DiffOptions
     public var labels: [String: String] = [:]
     public var lease: String?
+    /// The ingest ref the layer is written under (containerd's `DiffRequest.ref`); a new one
+    /// when nil.
+    public var ref: String?
     public var onProgress: ((LayerProgress) -> Void)?
 
     /// How the changes were found.
@@ -83,12 +86,12 @@ public struct SnapshotDiffer {
         return (d, .trees)
     }
 
-    /// Writes the layer into an ingest and commits it; a layer already stored is kept, and gets
-    /// the labels and the lease.
-    private func store(_ source: ChangeSource) throws -> Descriptor {
+    /// Writes the layer of `source` into an ingest and commits it; a layer already stored is kept,
+    /// and gets the labels and the lease.
+    public func store(_ source: ChangeSource) throws -> Descriptor {
         var differ = Differ(options: options)
         differ.onProgress = onProgress
-        let writer = try root.content.writer(ref: "diff-\(UInt64.random(in: 0...UInt64.max))", lease: lease)
+        let writer = try root.content.writer(ref: ref ?? "diff-\(UInt64.random(in: 0...UInt64.max))", lease: lease)
         let descriptor: Descriptor
         do {
             descriptor = try differ.write(source, to: writer)

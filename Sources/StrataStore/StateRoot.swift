@@ -15,8 +15,11 @@ import StrataSnapshots
 ///     ROOT/content/        the content store, an OCI image layout (skopeo and umoci read it)
 ///     ROOT/ingest/         content writers in progress, resumable
 ///     ROOT/snapshots/overlay/<id>, ROOT/snapshots/native/<id>   the snapshotters' directories
+///     ROOT/containerd/     containerd's partition: a state root of its own (`containerdPartition`)
 public final class StateRoot: Sendable {
     public let path: String
+    /// Who decides what this root keeps: Strata's own commands and `gc`, or containerd.
+    public let owner: Owner
     public let directory: Handle
     public let metadata: MetadataDB
     public let content: ContentStore
@@ -24,12 +27,15 @@ public final class StateRoot: Sendable {
     /// sees another process's half-made ingest, snapshot or mount.
     let lock: Handle
 
-    /// Opens the state root at `path`, creating it (mode 0700) and its parts as needed.
-    public init(path: String) throws {
+    /// Opens the state root at `path`, creating it (mode 0700) and its parts as needed. A root
+    /// marked as another owner's is refused: only that owner's opener may use it.
+    public init(path: String, owner: Owner = .strata) throws {
         try FileManager.default.createDirectory(
             atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         self.path = path
+        self.owner = owner
         directory = try Handle.openDirectory(path: path)
+        try Self.claim(directory, path: path, for: owner)
         lock = try directory.open(Array("lock".utf8), flags: O_RDONLY | O_CREAT | O_NOFOLLOW, mode: 0o600)
         _ = try lock.lock(exclusive: false, wait: true)
         for name in ["content", "ingest"] {
@@ -106,11 +112,23 @@ public final class StateRoot: Sendable {
 public enum StateRootError: Error, CustomStringConvertible {
     /// Another process held the root for longer than the wait.
     case busy(String, waited: TimeInterval)
+    /// The root belongs to containerd (`strata serve`); Strata's commands only read it.
+    case ownedByContainerd(String)
+    /// The root is not the owner's that asked for it.
+    case notOwnedBy(String, StateRoot.Owner)
+    /// No `strata serve` has made the containerd partition of this root yet.
+    case noContainerdPartition(String)
 
     public var description: String {
         switch self {
         case .busy(let path, let waited):
             return "state root \(path): still in use by another strata process after \(Int(waited)) s"
+        case .ownedByContainerd(let path):
+            return "state root \(path): belongs to containerd (strata serve); it can only be read, with --containerd"
+        case .notOwnedBy(let path, let owner):
+            return "state root \(path): is not \(owner.rawValue)'s"
+        case .noContainerdPartition(let root):
+            return "state root \(root): has no containerd partition (strata serve has not used it)"
         }
     }
 }

@@ -12,7 +12,7 @@ struct ContentCommand: ParsableCommand {
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "ls", abstract: "List the blobs.")
-        @OptionGroup var store: StoreOptions
+        @OptionGroup var store: ReadStoreOptions
         @Flag(help: "One JSON object per blob.") var json = false
 
         func run() throws {
@@ -25,7 +25,7 @@ struct ContentCommand: ParsableCommand {
 
     struct Info: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show one blob's record.")
-        @OptionGroup var store: StoreOptions
+        @OptionGroup var store: ReadStoreOptions
         @Argument(help: "The blob's digest.") var digest: DigestArgument
         @Flag(help: "Print it as JSON.") var json = false
 
@@ -41,7 +41,7 @@ struct ContentCommand: ParsableCommand {
 
     struct Get: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Write a blob's bytes to stdout or a file.")
-        @OptionGroup var store: StoreOptions
+        @OptionGroup var store: ReadStoreOptions
         @Argument(help: "The blob's digest.") var digest: DigestArgument
         @Option(name: .shortAndLong, help: "Write here instead of stdout.") var output: String?
 
@@ -110,11 +110,11 @@ struct ContentCommand: ParsableCommand {
     struct Active: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List ingests in progress or left behind (resumable by their ref).")
-        @OptionGroup var store: StoreOptions
+        @OptionGroup var store: ReadStoreOptions
         @Flag(help: "One JSON object per ingest.") var json = false
 
         func run() throws {
-            let ingests = try store.open().content.ingests()
+            let ingests = try store.open().content.ingests().filter { store.shows($0.ref) }
             if json { return try Output.jsonLines(ingests) }
             print("REF\tOFFSET\tTOTAL")
             for i in ingests { print("\(i.ref)\t\(i.offset)\t\(i.total.map(String.init) ?? "-")") }

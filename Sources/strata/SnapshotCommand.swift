@@ -11,6 +11,18 @@ struct SnapshotterOptions: ParsableArguments {
     func open() throws -> LocalSnapshotter { try store.open().snapshotter(snapshotter).leased(lease) }
 }
 
+/// The snapshotter for commands that only read: also the containerd partition's, with
+/// `--containerd`.
+struct ReadSnapshotterOptions: ParsableArguments {
+    @OptionGroup var read: ReadStoreOptions
+    @Option(help: "overlay or native (default: overlay where it works here).") var snapshotter: String?
+
+    func open() throws -> LocalSnapshotter { try read.open().snapshotter(snapshotter) }
+
+    /// The snapshots `--containerd-namespace` selects (all without it).
+    func list() throws -> [SnapshotInfo] { try open().list().filter { read.shows($0.name) } }
+}
+
 struct SnapshotCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "snapshot", abstract: "The snapshotter: containerd's Active, View and Committed snapshots.",
@@ -79,11 +91,11 @@ struct SnapshotCommand: ParsableCommand {
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "ls", abstract: "List the snapshots.")
-        @OptionGroup var options: SnapshotterOptions
+        @OptionGroup var options: ReadSnapshotterOptions
         @Flag(help: "One JSON object per snapshot.") var json = false
 
         func run() throws {
-            let all = try options.open().list()
+            let all = try options.list()
             if json { return try Output.jsonLines(all) }
             print("KEY\tPARENT\tKIND")
             for i in all { print("\(i.name)\t\(i.parent ?? "")\t\(i.kind.rawValue)") }
@@ -92,7 +104,7 @@ struct SnapshotCommand: ParsableCommand {
 
     struct Stat: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show one snapshot.")
-        @OptionGroup var options: SnapshotterOptions
+        @OptionGroup var options: ReadSnapshotterOptions
         @Argument(help: "The key.") var key: String
         @Flag(help: "Print it as JSON.") var json = false
 
@@ -106,7 +118,7 @@ struct SnapshotCommand: ParsableCommand {
 
     struct Usage: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Disk use of the snapshot's own layer.")
-        @OptionGroup var options: SnapshotterOptions
+        @OptionGroup var options: ReadSnapshotterOptions
         @Argument(help: "The key.") var key: String
         @Flag(help: "Print it as JSON.") var json = false
 
@@ -119,7 +131,7 @@ struct SnapshotCommand: ParsableCommand {
 
     struct Mounts: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "How to mount an Active snapshot or a View.")
-        @OptionGroup var options: SnapshotterOptions
+        @OptionGroup var options: ReadSnapshotterOptions
         @Argument(help: "The key.") var key: String
         @Flag(help: "Print the mounts as JSON.") var json = false
 
@@ -171,7 +183,7 @@ extension SnapshotCommand {
     struct Tree: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show the snapshots as a tree of parents and children (as `ctr snapshots tree`).")
-        @OptionGroup var options: SnapshotterOptions
+        @OptionGroup var options: ReadSnapshotterOptions
         @Flag(help: "One JSON object per snapshot, with its depth, in tree order.") var json = false
 
         struct Node: Encodable {
@@ -180,7 +192,7 @@ extension SnapshotCommand {
         }
 
         func run() throws {
-            let all = try options.open().list()
+            let all = try options.list()
             let children = Dictionary(grouping: all) { $0.parent ?? "" }
             var nodes: [Node] = []
             var pending = (children[""] ?? []).reversed().map { Node(depth: 0, snapshot: $0) }

@@ -7,8 +7,36 @@ struct StoreOptions: ParsableArguments {
     @Option(help: "The state root (default: /var/lib/strata as root, else $XDG_DATA_HOME/strata).")
     var root: String?
 
+    var path: String { root ?? ProcessInfo.processInfo.environment["STRATA_ROOT"] ?? StateRoot.defaultPath }
+
+    func open() throws -> StateRoot { try StateRoot(path: path) }
+}
+
+/// `--root`, and `--containerd` for the commands that only read: they may read the containerd
+/// partition (`strata serve`'s), optionally only the keys and ingest refs of one containerd
+/// namespace (containerd prefixes them `NAMESPACE/SEQ/`). Commands that change a store have no
+/// such option: the partition is containerd's to change.
+struct ReadStoreOptions: ParsableArguments {
+    @OptionGroup var store: StoreOptions
+    @Flag(help: "Read the containerd partition (what containerd made through strata serve).")
+    var containerd = false
+    @Option(help: "With --containerd: only keys and ingest refs of this containerd namespace.")
+    var containerdNamespace: String?
+
+    func validate() throws {
+        if containerdNamespace != nil && !containerd {
+            throw ValidationError("--containerd-namespace needs --containerd")
+        }
+    }
+
     func open() throws -> StateRoot {
-        try StateRoot(path: root ?? ProcessInfo.processInfo.environment["STRATA_ROOT"] ?? StateRoot.defaultPath)
+        containerd ? try StateRoot.containerdPartition(of: store.path, create: false) : try store.open()
+    }
+
+    /// Whether a snapshot key or ingest ref is shown: all, or those of `--containerd-namespace`.
+    func shows(_ keyOrRef: String) -> Bool {
+        guard let ns = containerdNamespace else { return true }
+        return keyOrRef.hasPrefix(ns + "/")
     }
 }
 

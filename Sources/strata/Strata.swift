@@ -10,7 +10,7 @@ struct Strata: ParsableCommand {
         subcommands: [
             DiffCommand.self, ApplyCommand.self, ChangesCommand.self, DemoCommand.self, ContentCommand.self,
             LeaseCommand.self, SnapshotCommand.self, ImageCommand.self, GCCommand.self, MountCommand.self,
-            UmountCommand.self, RefCommand.self, PatchCommand.self,
+            UmountCommand.self, RefCommand.self, PatchCommand.self, ServeCommand.self,
         ])
 
     static func main() {

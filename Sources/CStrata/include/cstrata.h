@@ -90,5 +90,12 @@ int strata_fsetxattr(int fd, const char *key, const void *value, size_t size, in
 int strata_isatty(int fd);
 uint32_t strata_geteuid(void);
 int strata_raise_nofile_limit(void);
+/// Whether a process accepts connections on the unix socket at `path`: 1 yes, 0 no (nothing there,
+/// or a socket file that no process serves), -errno when the probe itself failed.
+int strata_unix_socket_live(const char *path);
+int strata_syncfs(int fd);
+/// A listening unix stream socket bound at `path` (which must not exist), mode `mode`; the
+/// descriptor, close-on-exec, or -errno.
+int strata_unix_listen(const char *path, unsigned int mode, int backlog);
 #endif
 #endif

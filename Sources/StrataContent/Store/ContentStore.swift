@@ -63,10 +63,14 @@ public final class ContentStore: Sendable {
 
     /// Sets (a value) or removes (nil) labels on a stored blob, in one transaction.
     @discardableResult
-    public func label(_ digest: Digest, _ changes: [String: String?]) throws -> ContentInfo {
+    /// With `replacing`, every label not in `changes` is removed too, in the same transaction.
+    public func label(_ digest: Digest, _ changes: [String: String?], replacing: Bool = false) throws -> ContentInfo {
         try Labels.validate(changes)
         guard let meta = try blobs.statIfExists(Self.name(digest)) else { throw ContentError.notFound(digest) }
         return try metadata.write { db in
+            if replacing {
+                try db.execute(sql: "DELETE FROM blobLabel WHERE digest = ?", arguments: [digest.description])
+            }
             try Self.record(db, digest, size: Int64(meta.size), labels: changes)
             return try Self.info(db, digest, fileSize: Int64(meta.size), fileTime: meta)
         }

@@ -49,7 +49,12 @@ public final class ContentWriter: ByteSink {
         let dir = try store.ingestDirectory.openDirectory(name)
         guard try dir.lock(wait: false) else { throw ContentError.locked(ref: ref) }
         if let lease { try Leases(store.metadata).add(lease, kind: .ingest, id: ref) }
-        try writeSmallFile(dir, "ref", ref)
+        // The ref file's time is when the ingest started: written once, at the precise time.
+        if try dir.statIfExists(Array("ref".utf8)) == nil {
+            try writeSmallFile(dir, "ref", ref)
+            let now = FileTime(nanosecondsSince1970: Timestamp.now())
+            try dir.setTimes(Array("ref".utf8), access: now, modification: now)
+        }
         if let total { try writeSmallFile(dir, "total", String(total)) }
         let file = try dir.open(Array("data".utf8), flags: O_RDWR | O_CREAT | O_NOFOLLOW, mode: 0o600)
         return (dir, file)
@@ -77,30 +82,57 @@ public final class ContentWriter: ByteSink {
         try data.write(bytes)
         hasher.update(bufferPointer: bytes)
         offset += Int64(bytes.count)
+        try touch(data)
+    }
+
+    /// Sets the data's time to the precise time of the last write (the kernel's file times run
+    /// a tick behind): the ingest's `updatedAt`, as containerd's clients check it.
+    private func touch(_ data: Handle) throws {
+        let now = FileTime(nanosecondsSince1970: Timestamp.now())
+        try data.setTimes(access: now, modification: now)
+    }
+
+    /// Drops every byte written so far, those of a resumed ingest included: the writer starts
+    /// again at offset 0 (containerd's `Truncate(0)`, a client restarting a download).
+    public func truncate() throws {
+        guard let data else { throw ContentError.locked(ref: ref) }
+        try data.truncate(to: 0)
+        try data.seek(to: 0)
+        hasher = SHA256()
+        offset = 0
+        try touch(data)
     }
 
     /// Nothing to flush: bytes reach the file as they are written. `commit` makes them a blob.
     public func finish() throws {}
 
+    /// What a commit whose size or digest is wrong does with the ingest.
+    public enum OnMismatch: Sendable {
+        /// Removes it (or, for too few bytes, keeps it for the rest): Strata's own writers.
+        case discard
+        /// Keeps it, for the client to resume, truncate or abort: containerd's contract.
+        case keep
+    }
+
     /// Makes the ingest a blob: checks `size` and `expected` when given, fsyncs, renames the data
     /// into place read-only, records it with `labels` (and in the writer's lease) in one
     /// transaction, and removes the ingest. The writer is closed afterwards, even on error.
     @discardableResult
-    public func commit(size: Int64? = nil, expected: StrataCompression.Digest? = nil, labels: [String: String] = [:])
-        throws
-        -> ContentInfo
-    {
+    public func commit(
+        size: Int64? = nil, expected: StrataCompression.Digest? = nil, labels: [String: String] = [:],
+        onMismatch: OnMismatch = .discard
+    ) throws -> ContentInfo {
         defer { close() }
         guard let data, let directory else { throw ContentError.locked(ref: ref) }
         try Labels.validate(labels)
         let size = size ?? offset
         guard size == offset else {
-            if offset > size { discard() }
+            if offset > size && onMismatch == .discard { discard() }
             throw ContentError.sizeMismatch(ref: ref, expected: size, actual: offset)
         }
         let actual = digest
         if let expected, expected != actual {
-            discard()
+            if onMismatch == .discard { discard() }
             throw ContentError.digestMismatch(ref: ref, expected: expected, actual: actual)
         }
         try data.sync()

@@ -118,7 +118,7 @@ struct SnapshotRecords {
                 """, arguments: [snapshotter, key, kind.rawValue, parentID, now, now, copiedAt, lease != nil])
         if let lease { try Leases.add(db, lease, kind: .snapshot, id: leaseID(key)) }
         let r = try get(db, key)
-        try setLabels(db, r.id, labels, replace: true)
+        try setLabels(db, r.id, labels, replace: true, at: now)
         return r
     }
 
@@ -137,25 +137,26 @@ struct SnapshotRecords {
         return try get(db, key)
     }
 
-    /// Turns the Active snapshot `key` into the Committed `name`: same id (so the same directory),
-    /// the commit's labels replacing the old ones, as containerd does.
+    /// Turns the Active snapshot `key` into the Committed `name`, created now: same id (so the
+    /// same directory), the commit's labels replacing the old ones, as containerd does.
     func commit(
         _ db: Database, name: String, key: String, labels: [String: String], usage: SnapshotUsage, whiteouts: Int64
     ) throws -> SnapshotRecord {
         let r = try get(db, key)
         guard r.kind == .active else { throw SnapshotError.notActive(key) }
         if try find(db, name) != nil { throw SnapshotError.alreadyExists(name) }
+        let now = Timestamp.now()
         try db.execute(
             sql: """
-                UPDATE snapshot SET key = ?, kind = ?, updated = ?, inodes = ?, size = ?, leased = leased OR ?,
+                UPDATE snapshot SET key = ?, kind = ?, created = ?, updated = ?, inodes = ?, size = ?, leased = leased OR ?,
                 whiteouts = ? WHERE id = ?
                 """,
             arguments: [
-                name, SnapshotKind.committed.rawValue, Timestamp.now(), usage.inodes, usage.size, lease != nil,
+                name, SnapshotKind.committed.rawValue, now, now, usage.inodes, usage.size, lease != nil,
                 whiteouts, r.id,
             ])
         if let lease { try Leases.add(db, lease, kind: .snapshot, id: leaseID(name)) }
-        try setLabels(db, r.id, labels, replace: true)
+        try setLabels(db, r.id, labels, replace: true, at: now)
         return try get(db, name)
     }
 
@@ -172,7 +173,10 @@ struct SnapshotRecords {
         return r
     }
 
-    func setLabels(_ db: Database, _ id: Int64, _ labels: [String: String?], replace: Bool) throws {
+    /// Changes labels and sets the update time (`at`, so that a new record's equals its creation).
+    func setLabels(
+        _ db: Database, _ id: Int64, _ labels: [String: String?], replace: Bool, at time: Int64 = Timestamp.now()
+    ) throws {
         if replace { try db.execute(sql: "DELETE FROM snapshotLabel WHERE snapshot = ?", arguments: [id]) }
         for (k, v) in labels {
             if let v {
@@ -183,7 +187,7 @@ struct SnapshotRecords {
                 try db.execute(sql: "DELETE FROM snapshotLabel WHERE snapshot = ? AND key = ?", arguments: [id, k])
             }
         }
-        try db.execute(sql: "UPDATE snapshot SET updated = ? WHERE id = ?", arguments: [Timestamp.now(), id])
+        try db.execute(sql: "UPDATE snapshot SET updated = ? WHERE id = ?", arguments: [time, id])
     }
 
     func all(_ db: Database) throws -> [SnapshotRecord] {

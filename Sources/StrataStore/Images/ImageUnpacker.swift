@@ -107,9 +107,21 @@ public struct ImageUnpacker {
 
     /// Applies the stored blob `layer` onto `target`, checking its digest and diffID.
     func apply(_ layer: Descriptor, diffID: Digest, to target: Handle, overlayLowers: [Handle]?) throws {
+        try root.apply(layer, to: target, overlayLowers: overlayLowers, diffID: diffID)
+    }
+}
+
+extension StateRoot {
+    /// Applies the stored blob `layer` onto `target` (an overlay upper directory over
+    /// `overlayLowers`, whose whiteouts then become overlayfs's, or a whole tree), checking the
+    /// blob's digest and, when given, its diffID.
+    @discardableResult
+    public func apply(_ layer: Descriptor, to target: Handle, overlayLowers: [Handle]?, diffID: Digest? = nil) throws
+        -> ApplyResult
+    {
         var options = UnpackOptions(overlayLowers: overlayLowers)
         options.writers = 2
-        let blob = try root.content.open(layer.digest)
+        let blob = try content.open(layer.digest)
         let size = Int64(try blob.stat().size)
         let result = try withExtendedLifetime(blob) {
             try Applier(options: options, expectedDiffID: diffID).apply(
@@ -118,6 +130,7 @@ public struct ImageUnpacker {
         guard result.digest == layer.digest else {
             throw ContentError.digestMismatch(ref: target.displayPath, expected: layer.digest, actual: result.digest)
         }
+        return result
     }
 }
 

@@ -1,0 +1,100 @@
+import GRPCCore
+import StrataCompression
+import StrataContent
+import StrataDiff
+import StrataFS
+import StrataSnapshots
+import StrataStore
+
+/// containerd's `containerd.services.diff.v1.Diff` (a differ and an applier) over the
+/// partition. Mounts that are the partition's own snapshots take the snapshot fast paths (an
+/// overlay upper directory is the change set; a layer is applied straight into the upper
+/// directory); other mounts are mounted and walked. Layers are read from and written to the
+/// partition's content store. Media types Strata does not handle are Unimplemented, so
+/// containerd tries its next differ.
+struct DiffService: Containerd_Services_Diff_V1_Diff.SimpleServiceProtocol {
+    let root: StateRoot
+    let snapshotter: LocalSnapshotter
+    let pool: BlockingPool
+    let gate: CleanupGate
+    let trees: MountedTrees
+
+    func apply(request: Containerd_Services_Diff_V1_ApplyRequest, context: ServerContext) async throws
+        -> Containerd_Services_Diff_V1_ApplyResponse
+    {
+        let additions = try Strata_Containerd_V2_ApplyRequestAdditions(serializedBytes: request.unknownFields.data)
+        let layer = try Descriptor(request.diff)
+        guard MediaType.layerCompression(layer.mediaType) != nil else {
+            throw RPCError(code: .unimplemented, message: "media type \(layer.mediaType): not a layer Strata applies")
+        }
+        let (root, s, gate, trees) = (root, snapshotter, gate, trees)
+        let mounts = request.mounts.map(Mount.init)
+        let result = try await pool.run {
+            try gate.shared {
+                let apply = { (target: Handle, lowers: [Handle]?) throws -> ApplyResult in
+                    let r = try root.apply(layer, to: target, overlayLowers: lowers)
+                    if additions.syncFs { try target.syncFilesystem() }
+                    return r
+                }
+                if let own = try Self.snapshot(mounted: mounts, in: s), own.kind == .active {
+                    let dirs = try s.layers(own.name)
+                    guard let target = dirs.own else { throw SnapshotError.notActive(own.name) }
+                    return try apply(target, dirs.isOverlayUpper ? dirs.lowers : nil)
+                }
+                return try trees.with(mounts, readOnly: false) { try apply($0, nil) }
+            }
+        }
+        return .with {
+            $0.applied = .with { d in
+                d.mediaType = MediaType.layer
+                d.digest = result.diffID.description
+                d.size = result.uncompressedSize
+            }
+        }
+    }
+
+    func diff(request: Containerd_Services_Diff_V1_DiffRequest, context: ServerContext) async throws
+        -> Containerd_Services_Diff_V1_DiffResponse
+    {
+        let additions = try Strata_Containerd_V2_DiffRequestAdditions(serializedBytes: request.unknownFields.data)
+        let mediaType = request.mediaType.isEmpty ? MediaType.layer(.gzip) : request.mediaType
+        guard let compression = MediaType.layerCompression(mediaType) else {
+            throw RPCError(code: .unimplemented, message: "media type \(mediaType): not a layer Strata writes")
+        }
+        var options = DiffOptions(compression: compression)
+        if additions.hasSourceDateEpoch {
+            options.sourceDateEpoch = FileTime(
+                seconds: additions.sourceDateEpoch.seconds, nanoseconds: UInt32(additions.sourceDateEpoch.nanos))
+        }
+        let (root, s, gate, trees) = (root, snapshotter, gate, trees)
+        let (left, right) = (request.left.map(Mount.init), request.right.map(Mount.init))
+        let layer = try await pool.run { [options] in
+            var differ = SnapshotDiffer(root: root, snapshotter: s, options: options)
+            differ.labels = request.labels
+            differ.ref = request.ref.nonEmpty
+            return try gate.shared {
+                // A View of the snapshot's own parent against the snapshot: its own changes.
+                if let upper = try Self.snapshot(mounted: right, in: s), upper.kind == .active,
+                    let lower = try Self.snapshot(mounted: left, in: s), lower.kind == .view,
+                    lower.parent == upper.parent
+                {
+                    return try differ.diff(upper.name, against: .parent).0
+                }
+                return try trees.with(left, readOnly: true) { lower in
+                    try trees.with(right, readOnly: true) { upper in
+                        try differ.store(.trees(lower: lower, upper: upper))
+                    }
+                }
+            }
+        }
+        var d = ProtoDescriptor(layer)
+        d.mediaType = mediaType
+        return .with { $0.diff = d }
+    }
+
+    /// The partition's Active snapshot or View whose mounts are exactly `mounts`.
+    static func snapshot(mounted mounts: [Mount], in s: LocalSnapshotter) throws -> SnapshotInfo? {
+        guard !mounts.isEmpty else { return nil }
+        return try s.list().first { $0.kind != .committed && (try? s.mounts($0.name)) == mounts }
+    }
+}

@@ -1,0 +1,34 @@
+import StrataFS
+import StrataSnapshots
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Trees that containerd gives as mounts, opened as directories for the length of a call: a
+/// single bind mount is its source directory; anything else is mounted under the partition's
+/// `tmp/` (root only, as containerd itself mounts) and unmounted afterwards.
+struct MountedTrees: Sendable {
+    let scratch: Handle
+    let scratchPath: String
+
+    func with<R>(_ mounts: [Mount], readOnly: Bool, _ body: (Handle) throws -> R) throws -> R {
+        guard !mounts.isEmpty else { throw RequestError("no mounts given") }
+        if mounts.count == 1, mounts[0].type == "bind" || mounts[0].options.contains(where: { $0.hasSuffix("bind") }) {
+            return try body(Handle.openDirectory(path: mounts[0].source))
+        }
+        let name = "mount-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+        try scratch.makeDirectory(Array(name.utf8), mode: 0o700)
+        defer { try? scratch.unlink(Array(name.utf8), directory: true) }
+        let target = scratchPath + "/" + name
+        try Mounter.mount(readOnly ? mounts.map { Self.readOnly($0) } : mounts, at: target)
+        defer { try? Mounter.unmount(target, detach: true) }
+        return try body(Handle.openDirectory(path: target))
+    }
+
+    private static func readOnly(_ m: Mount) -> Mount {
+        var m = m
+        m.options = m.options.filter { $0 != "rw" } + (m.options.contains("ro") ? [] : ["ro"])
+        return m
+    }
+}

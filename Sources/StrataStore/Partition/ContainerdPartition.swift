@@ -1,0 +1,47 @@
+import Foundation
+import StrataFS
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+extension StateRoot {
+    /// Who decides what a state root keeps.
+    public enum Owner: String, Sendable {
+        /// Strata's commands: leases, refs, images and `gc` decide.
+        case strata
+        /// containerd, through `strata serve`: its own garbage collector decides, by removing what
+        /// its database no longer lists; Strata's `gc` never runs here.
+        case containerd
+    }
+
+    /// `ROOT/containerd`: what containerd creates through `strata serve` lives here, apart from
+    /// the root's own snapshots and blobs, so that neither garbage collector removes what only the
+    /// other knows is in use. Every gRPC call sees all of it, whatever its namespace. `create`
+    /// makes it (the server); without it a missing partition is an error (the CLI reading it).
+    public static func containerdPartition(of root: String, create: Bool) throws -> StateRoot {
+        let path = root + "/containerd"
+        guard create || FileManager.default.fileExists(atPath: path) else {
+            throw StateRootError.noContainerdPartition(root)
+        }
+        return try StateRoot(path: path, owner: .containerd)
+    }
+
+    /// Checks the root's `owner` file against `owner`; a root without one is Strata's, and gets
+    /// the file when containerd takes it.
+    static func claim(_ directory: Handle, path: String, for owner: Owner) throws {
+        let name = Array("owner".utf8)
+        let recorded =
+            try directory.statIfExists(name) == nil
+            ? nil
+            : String(
+                decoding: try directory.open(name, flags: O_RDONLY | O_NOFOLLOW).readToEnd(limit: 64), as: UTF8.self)
+        switch (recorded.flatMap(Owner.init(rawValue:)) ?? .strata, owner) {
+        case (.containerd, .strata): throw StateRootError.ownedByContainerd(path)
+        case (.strata, .containerd) where recorded == nil:
+            try directory.writeAtomically(name, contents: Array(owner.rawValue.utf8))
+        case (let actual, let wanted) where actual != wanted: throw StateRootError.notOwnedBy(path, wanted)
+        default: break
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import StrataService
+import StrataStore
+import Synchronization
+
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve containerd's Snapshots, Content and Diff gRPC services on a unix socket.",
+        discussion: """
+            For containerd's proxy_plugins (see the README). What is created through the socket lives in \
+            ROOT/containerd, which containerd's garbage collector governs: strata gc never touches it, and \
+            Strata's commands read it with --containerd. SIGTERM drains the calls in flight and exits 0.
+            """)
+    @OptionGroup var store: StoreOptions
+    @Option(help: "The unix socket to listen on.") var address: String
+    @Option(help: "overlay or native (default: overlay where it mounts).") var snapshotter: String?
+    @Flag(help: "Print one JSON line when ready.") var json = false
+
+    struct Ready: Encodable {
+        var address: String
+        var root: String
+        var snapshotter: String
+    }
+
+    func run() throws {
+        let root = store.path
+        let server = ContainerdServer(root: root, address: address, snapshotter: snapshotter)
+        let (address, json) = (address, json)
+        let failure = Mutex<(any Error)?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            do {
+                try await server.run { backend in
+                    if json {
+                        try? Output.json(Ready(address: address, root: root, snapshotter: backend))
+                    } else {
+                        Output.note(
+                            "serving containerd's APIs on \(address) (\(backend) snapshots in \(root)/containerd)")
+                    }
+                }
+            } catch {
+                failure.withLock { $0 = error }
+            }
+            done.signal()
+        }
+        done.wait()
+        if let error = failure.withLock({ $0 }) { throw error }
+    }
+}
