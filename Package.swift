@@ -113,16 +113,18 @@ let package = Package(
                 "CStrata", "StrataStore", "StrataSnapshots", "StrataContent", "StrataDiff", "StrataChanges",
                 "StrataCompression", "StrataFS",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift),
         .executableTarget(
             name: "strata",
             dependencies: [
                 "StrataDiff", "StrataStore", "StrataSnapshots", "StrataPatch", "StrataService",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift),
@@ -163,6 +165,10 @@ let package = Package(
                 "StrataTestSupport", "StrataPatch", "StrataFS", "StrataDiff", "StrataCompression", "StrataStore",
                 "StrataSnapshots",
             ],
+            swiftSettings: strictSwift),
+        .testTarget(
+            name: "StrataServiceTests",
+            dependencies: ["StrataTestSupport", "StrataStore", "StrataDiff", "StrataFS"],
             swiftSettings: strictSwift),
         .testTarget(
             name: "InteropTests",

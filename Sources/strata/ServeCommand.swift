@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import Logging
 import StrataService
 import StrataStore
 import Synchronization
@@ -17,6 +18,8 @@ struct ServeCommand: ParsableCommand {
     @OptionGroup var store: StoreOptions
     @Option(help: "The unix socket to listen on.") var address: String
     @Option(help: "overlay or native (default: overlay where it mounts).") var snapshotter: String?
+    @Option(help: "trace, debug (each diff and apply), info, notice, warning, error or critical.")
+    var logLevel = LogLevel(.info)
     @Flag(help: "Print one JSON line when ready.") var json = false
 
     struct Ready: Encodable {
@@ -27,7 +30,9 @@ struct ServeCommand: ParsableCommand {
 
     func run() throws {
         let root = store.path
-        let server = ContainerdServer(root: root, address: address, snapshotter: snapshotter)
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        var server = ContainerdServer(root: root, address: address, snapshotter: snapshotter)
+        server.logger.logLevel = logLevel.level
         let (address, json) = (address, json)
         let failure = Mutex<(any Error)?>(nil)
         let done = DispatchSemaphore(value: 0)
@@ -49,4 +54,15 @@ struct ServeCommand: ParsableCommand {
         done.wait()
         if let error = failure.withLock({ $0 }) { throw error }
     }
+}
+
+/// A `--log-level` value: one of swift-log's levels.
+struct LogLevel: ExpressibleByArgument {
+    let level: Logger.Level
+    init(_ level: Logger.Level) { self.level = level }
+    init?(argument: String) {
+        guard let l = Logger.Level(rawValue: argument) else { return nil }
+        level = l
+    }
+    var defaultValueDescription: String { level.rawValue }
 }

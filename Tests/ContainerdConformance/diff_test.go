@@ -3,6 +3,8 @@ package conformance
 import (
 	"context"
 	"io"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -137,7 +139,7 @@ func diffIDOf(ctx context.Context, t *testing.T, cs content.Store, l ocispec.Des
 // as the snapshot itself); Apply of either layer onto prepared mounts returns its diffID and
 // gives that tree.
 func TestDiffServiceAgreesWithTheWalkingDiffer(t *testing.T) {
-	s := newServer(t)
+	s := newServer(t, "--log-level", "debug")
 	c := connect(s)
 	ctx := testContext()
 
@@ -153,6 +155,14 @@ func TestDiffServiceAgreesWithTheWalkingDiffer(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("Strata's layer %s (%d bytes) in %v", ours.Digest, ours.Size, time.Since(start))
+	// Its own snapshot against a View of its parent: the snapshot fast path, not a walk.
+	fast := map[string]string{"overlay": "overlay-upper", "native": "evidence"}[os.Getenv("STRATA_SNAPSHOTTER")]
+	if fast == "" {
+		fast = "overlay-upper"
+	}
+	if log := s.stderr.String(); !strings.Contains(log, "diff of snapshot container against its parent: "+fast) {
+		t.Errorf("the diff did not take the %s fast path: %s", fast, log)
+	}
 	if ours.MediaType != ocispec.MediaTypeImageLayerGzip {
 		t.Errorf("media type %q, want %q", ours.MediaType, ocispec.MediaTypeImageLayerGzip)
 	}

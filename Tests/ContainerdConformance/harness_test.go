@@ -53,11 +53,11 @@ func (s *syncBuffer) String() string {
 }
 
 // startServer runs `strata serve` with its state root and socket in dir and connects to it.
-func startServer(dir string) (*server, error) {
-	return startServerAt(filepath.Join(dir, "state"), filepath.Join(dir, "strata.sock"))
+func startServer(dir string, extra ...string) (*server, error) {
+	return startServerAt(filepath.Join(dir, "state"), filepath.Join(dir, "strata.sock"), extra...)
 }
 
-func startServerAt(root, socket string) (*server, error) {
+func startServerAt(root, socket string, extra ...string) (*server, error) {
 	bin := os.Getenv("STRATA_BIN")
 	if bin == "" {
 		return nil, fmt.Errorf("STRATA_BIN is not set: it must name the strata binary")
@@ -66,6 +66,7 @@ func startServerAt(root, socket string) (*server, error) {
 	if sn := os.Getenv("STRATA_SNAPSHOTTER"); sn != "" {
 		args = append(args, "--snapshotter", sn)
 	}
+	args = append(args, extra...)
 	s := &server{cmd: exec.Command(bin, args...), root: root, socket: socket, stderr: &syncBuffer{}, done: make(chan error, 1)}
 	s.cmd.Stderr = s.stderr
 	if err := s.cmd.Start(); err != nil {
@@ -131,9 +132,9 @@ func (s *server) kill() {
 	<-s.done
 }
 
-func newServer(t *testing.T) *server {
+func newServer(t *testing.T, extra ...string) *server {
 	t.Helper()
-	s, err := startServer(t.TempDir())
+	s, err := startServer(t.TempDir(), extra...)
 	if err != nil {
 		t.Fatal(err)
 	}

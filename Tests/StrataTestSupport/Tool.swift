@@ -62,5 +62,11 @@ public enum Tool {
 public struct ToolFailure: Error, CustomStringConvertible {
     public var command: String
     public var result: ToolResult
+
+    public init(command: String, result: ToolResult) {
+        self.command = command
+        self.result = result
+    }
+
     public var description: String { "\(command) exited \(result.status): \(result.stderr)" }
 }

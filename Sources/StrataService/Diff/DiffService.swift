@@ -1,4 +1,5 @@
 import GRPCCore
+import Logging
 import StrataCompression
 import StrataContent
 import StrataDiff
@@ -18,6 +19,7 @@ struct DiffService: Containerd_Services_Diff_V1_Diff.SimpleServiceProtocol {
     let pool: BlockingPool
     let gate: CleanupGate
     let trees: MountedTrees
+    let logger: Logger
 
     func apply(request: Containerd_Services_Diff_V1_ApplyRequest, context: ServerContext) async throws
         -> Containerd_Services_Diff_V1_ApplyResponse
@@ -39,8 +41,10 @@ struct DiffService: Containerd_Services_Diff_V1_Diff.SimpleServiceProtocol {
                 if let own = try Self.snapshot(mounted: mounts, in: s), own.kind == .active {
                     let dirs = try s.layers(own.name)
                     guard let target = dirs.own else { throw SnapshotError.notActive(own.name) }
+                    logger.debug("apply \(layer.digest) into snapshot \(own.name)")
                     return try apply(target, dirs.isOverlayUpper ? dirs.lowers : nil)
                 }
+                logger.debug("apply \(layer.digest) onto mounts")
                 return try trees.with(mounts, readOnly: false) { try apply($0, nil) }
             }
         }
@@ -66,7 +70,7 @@ struct DiffService: Containerd_Services_Diff_V1_Diff.SimpleServiceProtocol {
             options.sourceDateEpoch = FileTime(
                 seconds: additions.sourceDateEpoch.seconds, nanoseconds: UInt32(additions.sourceDateEpoch.nanos))
         }
-        let (root, s, gate, trees) = (root, snapshotter, gate, trees)
+        let (root, s, gate, trees, logger) = (root, snapshotter, gate, trees, logger)
         let (left, right) = (request.left.map(Mount.init), request.right.map(Mount.init))
         let layer = try await pool.run { [options] in
             var differ = SnapshotDiffer(root: root, snapshotter: s, options: options)
@@ -78,8 +82,12 @@ struct DiffService: Containerd_Services_Diff_V1_Diff.SimpleServiceProtocol {
                     let lower = try Self.snapshot(mounted: left, in: s), lower.kind == .view,
                     lower.parent == upper.parent
                 {
-                    return try differ.diff(upper.name, against: .parent).0
+                    let (layer, method) = try differ.diff(upper.name, against: .parent)
+                    logger.debug(
+                        "diff of snapshot \(upper.name) against its parent: \(method.rawValue), \(layer.digest)")
+                    return layer
                 }
+                logger.debug("diff of mounts: walked")
                 return try trees.with(left, readOnly: true) { lower in
                     try trees.with(right, readOnly: true) { upper in
                         try differ.store(.trees(lower: lower, upper: upper))

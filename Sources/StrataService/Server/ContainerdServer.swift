@@ -1,7 +1,8 @@
 import Dispatch
 import Foundation
 import GRPCCore
-import GRPCNIOTransportHTTP2
+import GRPCNIOTransportHTTP2Posix
+import Logging
 import StrataFS
 import StrataSnapshots
 import StrataStore
@@ -23,6 +24,8 @@ public struct ContainerdServer: Sendable {
     public var snapshotter: String?
     /// Threads for the stores' blocking work: the calls that can run at once.
     public var threads = 16
+    /// Where the server says what it does: each diff and apply at `debug`.
+    public var logger = Logger(label: "strata.serve")
 
     /// containerd's clients allow 16 MiB messages; so does the server.
     public static let maxMessageSize = 16 << 20
@@ -55,7 +58,8 @@ public struct ContainerdServer: Sendable {
             services: [
                 SnapshotsService(snapshotter: snapshots, pool: pool, gate: gate),
                 ContentService(store: partition.content, pool: pool),
-                DiffService(root: partition, snapshotter: snapshots, pool: pool, gate: gate, trees: trees),
+                DiffService(
+                    root: partition, snapshotter: snapshots, pool: pool, gate: gate, trees: trees, logger: logger),
             ])
         let signals = [SIGTERM, SIGINT].map { sig in
             signal(sig, SIG_IGN)
