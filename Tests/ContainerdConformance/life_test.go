@@ -2,16 +2,19 @@ package conformance
 
 import (
 	"bytes"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	contentapi "github.com/containerd/containerd/api/services/content/v1"
 	"github.com/containerd/continuity/fs/fstest"
 	digest "github.com/opencontainers/go-digest"
+	"golang.org/x/net/http2"
 )
 
 // SIGTERM lets a call in flight finish (here a Write stream, mid-blob) and exits 0.
@@ -143,5 +146,47 @@ func TestLiveSocketAndRootAreRefused(t *testing.T) {
 	}
 	if _, err := connect(s).sn.Stat(testContext(), "missing"); err == nil || !strings.Contains(err.Error(), "not found") {
 		t.Errorf("the first server stopped answering: %v", err)
+	}
+}
+
+// grpc-go clients send a PING for each burst of data they receive (to size their windows): far
+// more than swift-nio-http2's 200 per 30 s, after which it would close the connection. All are
+// answered, and the connection stays open.
+func TestClientPingsAreAnsweredHoweverMany(t *testing.T) {
+	s := newServer(t)
+	c, err := net.Dial("unix", s.socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Write([]byte(http2.ClientPreface))
+	fr := http2.NewFramer(c, c)
+	fr.WriteSettings()
+	const pings = 1000
+	go func() {
+		for i := 0; i < pings; i++ {
+			fr.WritePing(false, [8]byte{byte(i), byte(i >> 8)})
+		}
+	}()
+	c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	for acks := 0; acks < pings; {
+		f, err := fr.ReadFrame()
+		if err != nil {
+			t.Fatalf("after %d acknowledgements: %v", acks, err)
+		}
+		switch f := f.(type) {
+		case *http2.PingFrame:
+			if f.IsAck() {
+				if want := [8]byte{byte(acks), byte(acks >> 8)}; f.Data != want {
+					t.Fatalf("acknowledgement %d carries %v", acks, f.Data)
+				}
+				acks++
+			}
+		case *http2.GoAwayFrame:
+			t.Fatalf("GOAWAY %v %q after %d acknowledgements", f.ErrCode, f.DebugData(), acks)
+		}
+	}
+	if _, err := connect(s).sn.Stat(testContext(), "missing"); err == nil || !strings.Contains(err.Error(), "not found") {
+		t.Errorf("the server stopped answering calls: %v", err)
 	}
 }

@@ -54,7 +54,7 @@ public struct ContainerdServer: Sendable {
         let server = GRPCServer(
             transport: .http2NIOPosix(
                 listeningSocketDescriptor: Int(fd), transportSecurity: .plaintext,
-                config: .defaults { $0.rpc.maxRequestPayloadSize = Self.maxMessageSize }),
+                config: Self.transportConfig),
             services: [
                 SnapshotsService(snapshotter: snapshots, pool: pool, gate: gate),
                 ContentService(store: partition.content, pool: pool),
@@ -73,6 +73,21 @@ public struct ContainerdServer: Sendable {
         try await server.serve()
         try await pool.shutdown()
         withExtendedLifetime(lock) {}
+    }
+
+    /// As containerd's own (grpc-go) server behaves on its socket: 16 MiB messages, windows
+    /// that let a blob stream at memory speed, and the pings grpc-go clients send to size those
+    /// windows answered however often they come (`PingResponder`).
+    static var transportConfig: HTTP2ServerTransport.Posix.Config {
+        .defaults {
+            $0.rpc.maxRequestPayloadSize = maxMessageSize
+            $0.http2.targetWindowSize = maxMessageSize
+            $0.channelDebuggingCallbacks.onAcceptTCPConnection = { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(PingResponder(), position: .first)
+                }
+            }
+        }
     }
 
     /// Removes what a killed server left; returns where calls mount trees (`tmp/`).
