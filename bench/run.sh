@@ -3,14 +3,17 @@
 # Prints a table of medians and ratios. Never part of CI or the test command.
 #
 #   bench/run.sh [--source DIR] [--no-debootstrap] [--runs N] [--work DIR] [--skip-containerd] [--skip-umoci]
-#                [--merge-only] [--patch-only]
+#                [--merge-only] [--patch-only] [--grpc-only] [--grpc-seconds N]
 #
 # Two trees, one table each: a copy of a system directory (--source, default /usr), then a
 # Debian minimal root made with `debootstrap --variant=minbase` (skipped when debootstrap cannot
 # reach a mirror, or with --no-debootstrap). A third table measures `strata ref merge` on a
 # generated tree (bench/gentree.py); --merge-only runs that one alone. A fourth measures `strata
 # patch` on large files edited in place, shifted and appended (bench/patchset.py) beside rsync's
-# batch mode; --patch-only runs that one alone.
+# batch mode; --patch-only runs that one alone. A fifth loads `strata serve` (overlay and native)
+# and a private containerd's own native snapshotter and content store with 16 concurrent clients
+# (bench/grpcload, Go, built offline against Debian's containerd sources) for --grpc-seconds
+# (default 60); --grpc-only runs that one alone.
 #
 # Needs root (containerd, tmpfs, owners), ~40 GB of disk under --work and ~16 GB of memory for a
 # copy of /usr. Installs what it needs from Debian (umoci, containerd, zstd, time, debootstrap).
@@ -26,6 +29,8 @@ UMOCI=1
 DEBOOTSTRAP=1
 MERGE_ONLY=0
 PATCH_ONLY=0
+GRPC_ONLY=0
+GRPC_SECONDS=60
 while (($#)); do
     case $1 in
     --source) SOURCE=$2; shift 2 ;;
@@ -36,16 +41,21 @@ while (($#)); do
     --skip-umoci) UMOCI=0; shift ;;
     --merge-only) MERGE_ONLY=1; shift ;;
     --patch-only) PATCH_ONLY=1; shift ;;
-    *) echo "usage: $0 [--source DIR] [--no-debootstrap] [--runs N] [--work DIR] [--skip-containerd] [--skip-umoci] [--merge-only] [--patch-only]" >&2; exit 2 ;;
+    --grpc-only) GRPC_ONLY=1; shift ;;
+    --grpc-seconds) GRPC_SECONDS=$2; shift 2 ;;
+    *) echo "usage: $0 [--source DIR] [--no-debootstrap] [--runs N] [--work DIR] [--skip-containerd] [--skip-umoci] [--merge-only] [--patch-only] [--grpc-only] [--grpc-seconds N]" >&2; exit 2 ;;
     esac
 done
 [[ $(id -u) -eq 0 ]] || { echo "bench: run as root (containerd, tmpfs, file owners)" >&2; exit 1; }
 
 need=()
-for t in umoci:umoci containerd:containerd ctr:containerd zstd:zstd /usr/bin/time:time gzip:gzip rsync:rsync; do
+for t in umoci:umoci containerd:containerd ctr:containerd zstd:zstd /usr/bin/time:time gzip:gzip rsync:rsync \
+    go:golang-go; do
     command -v "${t%%:*}" >/dev/null 2>&1 || need+=("${t##*:}")
 done
 ((DEBOOTSTRAP)) && ! command -v debootstrap >/dev/null && need+=(debootstrap)
+[[ -d /usr/share/gocode/src/github.com/containerd/containerd/snapshots ]] ||
+    need+=(golang-github-containerd-containerd-dev)
 if ((${#need[@]})); then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
@@ -387,8 +397,64 @@ bench_patch() {
     } >>"$TABLES"
 }
 
+# bench_grpc: 16 clients for GRPC_SECONDS against strata serve (each backend) and against a
+# private containerd's own native snapshotter and content store, the same calls through the same
+# Go clients (bench/grpcload). Latencies are per call, end to end over the unix socket.
+bench_grpc() {
+    local D=$WORK/grpc out
+    rm -rf "$D" && mkdir -p "$D"
+    (cd "$HERE/grpcload" && GOPATH=/usr/share/gocode GO111MODULE=off go build -o "$D/grpcload" .)
+    declare -gA GRPC
+    for backend in overlay native; do
+        say "grpc: strata serve ($backend), 16 clients for $GRPC_SECONDS s"
+        "$S" serve --root "$D/strata-$backend" --address "$D/s.sock" --snapshotter "$backend" 2>>"$LOG" &
+        local pid=$!
+        for _ in $(seq 100); do [[ -S $D/s.sock ]] && break; sleep 0.1; done
+        GRPC[$backend]=$("$D/grpcload" -address "$D/s.sock" -duration "${GRPC_SECONDS}s")
+        kill -TERM "$pid" && wait "$pid" || say "strata serve did not exit 0 after SIGTERM"
+        rm -rf "$D/strata-$backend"
+    done
+    if ((CONTAINERD)); then
+        say "grpc: containerd's native snapshotter and content store, 16 clients for $GRPC_SECONDS s"
+        ctrd_start "$D/containerd"
+        GRPC[containerd]=$("$D/grpcload" -address "$D/containerd/c.sock" -snapshotter native \
+            -namespace grpcload -duration "${GRPC_SECONDS}s")
+        ctrd_stop
+    fi
+    printf '%s\n' "${GRPC[@]}" >>"$LOG"
+    field() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); v=d
+for k in sys.argv[2].split("."): v=v.get(k, 0) if isinstance(v, dict) else 0
+print(len(v) if isinstance(v, list) else v if v is not None else 0)' "$1" "$2"; }
+    {
+        echo
+        echo "### strata serve under load: 16 clients, ${GRPC_SECONDS} s, each looping Prepare (over a 100-file base), Stat, Commit, Remove, and a 1 MiB content Write then Delete"
+        echo
+        echo "| measure | Strata overlay | Strata native | containerd native | ratio (containerd / Strata overlay) |"
+        echo "|---|---|---|---|---|"
+        for call in prepare commit stat remove write; do
+            for p in p50ms p99ms; do
+                local o n c
+                o=$(field "${GRPC[overlay]}" "$call.$p")
+                n=$(field "${GRPC[native]}" "$call.$p")
+                c=$(field "${GRPC[containerd]:-{\}}" "$call.$p")
+                echo "| $call ${p%ms} (ms) | $o | $n | $c | $(ratio "$c" "$o") |"
+            done
+        done
+        for m in writeMiBPerSecond prepare.count errors leftovers; do
+            echo "| $m | $(field "${GRPC[overlay]}" $m) | $(field "${GRPC[native]}" $m) | $(field "${GRPC[containerd]:-{\}}" $m) | |"
+        done
+        true
+    } >>"$TABLES"
+    rm -rf "$D"
+}
+
 # shellcheck source=containerd.sh
 ((CONTAINERD)) && source "$HERE/containerd.sh"
+if ((GRPC_ONLY)); then
+    bench_grpc
+    cat "$TABLES"
+    exit 0
+fi
 if ((PATCH_ONLY)); then
     bench_patch
     cat "$TABLES"
@@ -402,6 +468,7 @@ fi
 bench_tree "$SOURCE" "$(basename "$SOURCE")"
 bench_ref_merge
 bench_patch
+bench_grpc
 if ((DEBOOTSTRAP)); then
     ROOTFS=$WORK/debian-root
     if [[ ! -x $ROOTFS/usr/bin/dpkg ]]; then

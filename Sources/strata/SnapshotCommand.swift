@@ -17,7 +17,11 @@ struct ReadSnapshotterOptions: ParsableArguments {
     @OptionGroup var read: ReadStoreOptions
     @Option(help: "overlay or native (default: overlay where it works here).") var snapshotter: String?
 
-    func open() throws -> LocalSnapshotter { try read.open().snapshotter(snapshotter) }
+    /// By default the partition's is the one `strata serve` uses there.
+    func open() throws -> LocalSnapshotter {
+        let root = try read.open()
+        return try root.snapshotter(snapshotter ?? (read.containerd ? root.servedSnapshotter : nil))
+    }
 
     /// The snapshots `--containerd-namespace` selects (all without it).
     func list() throws -> [SnapshotInfo] { try open().list().filter { read.shows($0.name) } }

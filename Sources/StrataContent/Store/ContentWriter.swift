@@ -205,17 +205,24 @@ extension ContentStore {
 
     /// Ingests in progress or left behind.
     public func ingests() throws -> [IngestStatus] {
-        try ingestDirectory.sortedNames().compactMap { name -> IngestStatus? in
-            guard let dir = try? ingestDirectory.openDirectory(name),
-                let started = try? dir.stat(Array("ref".utf8)), let ref = Self.ingestRef(dir)
-            else { return nil }
-            let data = try dir.statIfExists(Array("data".utf8))
-            let total = (try? dir.open(Array("total".utf8), flags: O_RDONLY | O_NOFOLLOW))
-                .flatMap { try? $0.readToEnd(limit: 64) }.flatMap { Int64(String(decoding: $0, as: UTF8.self)) }
-            return IngestStatus(
-                ref: ref, offset: Int64(data?.size ?? 0), total: total, startedAt: started.modificationTime.date,
-                updatedAt: (data ?? started).modificationTime.date)
-        }
+        try ingestDirectory.sortedNames().compactMap { try status(ofIngest: $0) }
+    }
+
+    /// The ingest of `ref`, if there is one.
+    public func ingest(ref: String) throws -> IngestStatus? {
+        try status(ofIngest: ContentWriter.ingestName(ref)).flatMap { $0.ref == ref ? $0 : nil }
+    }
+
+    private func status(ofIngest name: [UInt8]) throws -> IngestStatus? {
+        guard let dir = try? ingestDirectory.openDirectory(name),
+            let started = try? dir.stat(Array("ref".utf8)), let ref = Self.ingestRef(dir)
+        else { return nil }
+        let data = try dir.statIfExists(Array("data".utf8))
+        let total = (try? dir.open(Array("total".utf8), flags: O_RDONLY | O_NOFOLLOW))
+            .flatMap { try? $0.readToEnd(limit: 64) }.flatMap { Int64(String(decoding: $0, as: UTF8.self)) }
+        return IngestStatus(
+            ref: ref, offset: Int64(data?.size ?? 0), total: total, startedAt: started.modificationTime.date,
+            updatedAt: (data ?? started).modificationTime.date)
     }
 
     /// Removes every ingest that no writer has open and whose ref is not in `keep` (or that a

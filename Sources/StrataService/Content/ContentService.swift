@@ -99,7 +99,7 @@ struct ContentService: Containerd_Services_Content_V1_Content.SimpleServiceProto
         -> Containerd_Services_Content_V1_StatusResponse
     {
         let store = store
-        let status = try await pool.run { try store.ingests().first { $0.ref == request.ref } }
+        let status = try await pool.run { try store.ingest(ref: request.ref) }
         guard let status else { throw RPCError(code: .notFound, message: "ingest \(request.ref): not found") }
         return .with { $0.status = StatusMessage(status) }
     }
@@ -138,7 +138,7 @@ struct ContentService: Containerd_Services_Content_V1_Content.SimpleServiceProto
     {
         let store = store
         try await pool.run {
-            guard try store.ingests().contains(where: { $0.ref == request.ref }) else {
+            guard try store.ingest(ref: request.ref) != nil else {
                 throw RPCError(code: .notFound, message: "ingest \(request.ref): not found")
             }
             try store.abortIngest(ref: request.ref)

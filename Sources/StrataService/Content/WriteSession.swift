@@ -43,12 +43,11 @@ final class WriteSession: @unchecked Sendable {
             }
         }
         if request.total > 0 { total = request.total }
-        let status = try store.ingests().first { $0.ref == ref }
         response.offset = writer.offset
         switch request.action {
         case .stat:
             response.total = total
-            if let status {
+            if let status = try store.ingest(ref: ref) {
                 response.startedAt = .init(date: status.startedAt)
                 response.updatedAt = .init(date: status.updatedAt)
             }

@@ -45,6 +45,7 @@ public struct ContainerdServer: Sendable {
             throw ServeError("state root \(root): another strata serve is using its containerd partition")
         }
         let snapshots = try partition.snapshotter(snapshotter)
+        try partition.recordServedSnapshotter(snapshots.name)
         let trees = try Self.recover(partition, snapshots)
 
         let pool = BlockingPool(threads: threads)

@@ -27,6 +27,20 @@ extension StateRoot {
         return try StateRoot(path: path, owner: .containerd)
     }
 
+    /// The snapshotter `strata serve` last served from this partition: what readers default to.
+    public var servedSnapshotter: String? {
+        guard let f = try? directory.open(Array("snapshotter".utf8), flags: O_RDONLY | O_NOFOLLOW),
+            let bytes = try? f.readToEnd(limit: 64)
+        else { return nil }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Records the snapshotter a server uses here.
+    public func recordServedSnapshotter(_ name: String) throws {
+        guard servedSnapshotter != name else { return }
+        try directory.writeAtomically(Array("snapshotter".utf8), contents: Array(name.utf8))
+    }
+
     /// Checks the root's `owner` file against `owner`; a root without one is Strata's, and gets
     /// the file when containerd takes it.
     static func claim(_ directory: Handle, path: String, for owner: Owner) throws {
