@@ -61,6 +61,8 @@ public enum Annotations {
     public static let snapshotDiffID = "containerd.io/snapshot/diff-id"
     /// The name an image has in an OCI layout's `index.json`.
     public static let refName = "org.opencontainers.image.ref.name"
+    /// The full name containerd gives an image in an archive's `index.json` (`ctr images import`).
+    public static let containerdImageName = "io.containerd.image.name"
     /// Marks a blob or snapshot that garbage collection must keep.
     public static let gcRoot = "containerd.io/gc.root"
     /// On an image's config blob: the top snapshot of its unpacked chain, per snapshotter

@@ -5,7 +5,9 @@ import StrataStore
 struct ImageCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "image", abstract: "Images in the content store, named in its index.json.",
-        subcommands: [Unpack.self, List.self, Remove.self])
+        subcommands: [
+            Commit.self, Unpack.self, List.self, Inspect.self, Tag.self, Remove.self, Export.self, Import.self,
+        ])
 
     struct Unpack: ParsableCommand {
         static let configuration = CommandConfiguration(

@@ -12,6 +12,11 @@ public struct ImageRecord: Codable, Sendable, Equatable {
     public var name: String
     /// The image's manifest or index.
     public var target: Descriptor
+
+    public init(name: String, target: Descriptor) {
+        self.name = name
+        self.target = target
+    }
 }
 
 extension ContentStore {

@@ -34,6 +34,14 @@ public struct IndexEntry: Codable, Sendable {
     public var platform: Platform?
     public var annotations: [String: String]?
 
+    public init(_ d: Descriptor, platform: Platform? = nil, annotations: [String: String]? = nil) {
+        mediaType = d.mediaType
+        digest = d.digest
+        size = d.size
+        self.platform = platform
+        self.annotations = annotations
+    }
+
     public var descriptor: Descriptor {
         Descriptor(mediaType: mediaType, digest: digest, size: size, annotations: annotations)
     }
@@ -44,6 +52,12 @@ public struct ImageIndexDocument: Codable, Sendable {
     public var schemaVersion: Int
     public var mediaType: String?
     public var manifests: [IndexEntry]
+
+    public init(schemaVersion: Int = 2, mediaType: String? = MediaType.index, manifests: [IndexEntry]) {
+        self.schemaVersion = schemaVersion
+        self.mediaType = mediaType
+        self.manifests = manifests
+    }
 }
 
 /// An image manifest.
@@ -53,6 +67,17 @@ public struct ImageManifest: Codable, Sendable {
     public var config: Descriptor
     public var layers: [Descriptor]
     public var annotations: [String: String]?
+
+    public init(
+        schemaVersion: Int = 2, mediaType: String? = MediaType.manifest, config: Descriptor, layers: [Descriptor],
+        annotations: [String: String]? = nil
+    ) {
+        self.schemaVersion = schemaVersion
+        self.mediaType = mediaType
+        self.config = config
+        self.layers = layers
+        self.annotations = annotations
+    }
 }
 
 /// The part of an image configuration that unpacking needs: the layers' diffIDs.

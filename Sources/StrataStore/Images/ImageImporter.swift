@@ -24,20 +24,31 @@ public struct ImageImporter {
     /// Imports the image of `path` named `source` (nil: `name`, or the source's only image) and
     /// names it `name` in the store. Returns its target: a manifest or an index.
     public func importImage(from path: String, as name: String, source: String? = nil) throws -> Descriptor {
-        let target: Descriptor
+        try importImage(from: path, named: name, source: source).target
+    }
+
+    /// Imports the image of `path` named `source` (nil: `name`, or the source's only image) as
+    /// `name`, or, when nil, under the name the source gives it (containerd's
+    /// `io.containerd.image.name`, else its OCI ref name).
+    public func importImage(from path: String, named name: String?, source: String? = nil) throws -> ImageRecord {
+        let entry: IndexEntry
         if let dir = try? Handle.openDirectory(path: path) {
             let blobs = try dir.openDirectory(Array("blobs".utf8)).openDirectory(Array("sha256".utf8))
-            target = try select(
+            entry = try select(
                 try dir.open(Array("index.json".utf8), flags: O_RDONLY).readToEnd(limit: 16 << 20),
                 name: source ?? name, explicit: source != nil, in: path)
-            try copy(target, from: blobs)
+            try copy(entry.descriptor, from: blobs)
         } else {
             let index = try importArchive(path)
-            target = try select(index, name: source ?? name, explicit: source != nil, in: path)
-            try copy(target, from: nil)
+            entry = try select(index, name: source ?? name, explicit: source != nil, in: path)
+            try copy(entry.descriptor, from: nil)
         }
-        try store.setImage(name, target)
-        return target
+        guard
+            let name = name ?? entry.annotations?[Annotations.containerdImageName]
+                ?? entry.annotations?[Annotations.refName]
+        else { throw ContentError.invalidImage("\(path): its image has no name; give one") }
+        try store.setImage(name, entry.descriptor)
+        return ImageRecord(name: name, target: entry.descriptor)
     }
 
     /// The manifest an image target stands for on this platform: the target itself, or the
@@ -85,19 +96,30 @@ public struct ImageImporter {
     // MARK: Source
 
     /// The entry of a source `index.json` to import.
-    private func select(_ indexBytes: [UInt8], name: String, explicit: Bool, in path: String) throws -> Descriptor {
+    /// `name` is matched against the ref name and containerd's image name; without a match (or a
+    /// name) the source's only image is taken, unless `source` named one explicitly.
+    private func select(_ indexBytes: [UInt8], name: String?, explicit: Bool = false, in path: String) throws
+        -> IndexEntry
+    {
         let index: ImageIndexDocument
         do {
             index = try JSONDecoder().decode(ImageIndexDocument.self, from: Data(indexBytes))
         } catch {
             throw ContentError.invalidImage("\(path): index.json cannot be read: \(error)")
         }
-        let named = index.manifests.filter { $0.annotations?[Annotations.refName] == name }
-        if let e = named.first { return e.descriptor }
-        if !explicit, index.manifests.count == 1 { return index.manifests[0].descriptor }
-        let names = index.manifests.compactMap { $0.annotations?[Annotations.refName] }
+        let named = index.manifests.filter {
+            name != nil
+                && ($0.annotations?[Annotations.refName] == name
+                    || $0.annotations?[Annotations.containerdImageName] == name)
+        }
+        if let e = named.first { return e }
+        if !explicit, index.manifests.count == 1 { return index.manifests[0] }
+        let names = index.manifests.compactMap {
+            $0.annotations?[Annotations.containerdImageName] ?? $0.annotations?[Annotations.refName]
+        }
         throw ContentError.invalidImage(
-            "\(path) has no image named \(name) (it names: \(names.isEmpty ? "none" : names.joined(separator: ", ")))")
+            "\(path) has no image named \(name ?? "(none given)") (it names: "
+                + "\(names.isEmpty ? "none" : names.joined(separator: ", ")))")
     }
 
     /// Stores `d` and what it references on this platform, reading missing blobs from `blobs`

@@ -1,0 +1,145 @@
+import Foundation
+import StrataCompression
+import StrataContent
+import StrataDiff
+import StrataSnapshots
+
+/// `docker commit` for snapshots: the layer of an Active snapshot's changes over its parent
+/// (`SnapshotDiffer`, so an overlay snapshot's upper directory alone), stacked on the image whose
+/// unpacked chain is that parent, as a new image named in the store's index.
+///
+/// The base image's config is kept as it is (its environment, command, labels and every field
+/// Strata does not know) but for the new diffID, a history entry and the creation time; its
+/// layers are referenced as they are. A snapshot without a parent commits to a one-layer image.
+public struct ImageCommitter {
+    public let root: StateRoot
+    public let snapshotter: LocalSnapshotter
+    public var options = DiffOptions()
+    public var lease: String?
+    public var platform = Platform.current
+    public var onProgress: ((LayerProgress) -> Void)?
+
+    public init(root: StateRoot, snapshotter: LocalSnapshotter) {
+        self.root = root
+        self.snapshotter = snapshotter
+    }
+
+    /// What a commit made.
+    public struct Result: Codable, Sendable {
+        public var manifest: Descriptor
+        public var layer: Descriptor
+    }
+
+    /// Commits snapshot `key` as image `name`, over image `base` (by default the image whose
+    /// chain is the snapshot's parent, when exactly one is).
+    public func commit(_ key: String, as name: String, base: String? = nil, message: String? = nil) throws -> Result {
+        let info = try snapshotter.stat(key)
+        guard info.kind == .active else { throw SnapshotError.notActive(key) }
+        let baseImage = try base.map { try root.content.image($0).target } ?? findBase(of: info)
+        return try root.withLease(lease) { lease in
+            var differ = SnapshotDiffer(root: root, snapshotter: snapshotter, options: options)
+            differ.lease = lease
+            differ.onProgress = onProgress
+            let (layer, _) = try differ.diff(key, against: .parent)
+            guard let diffID = layer.uncompressedDigest else {
+                throw ContentError.invalidImage("layer \(layer.digest) has no diffID")
+            }
+            var config: [String: Any]
+            var layers: [Descriptor] = []
+            if let baseImage {
+                let (_, manifest) = try ImageImporter.manifest(of: baseImage, in: root.content, platform: platform)
+                guard
+                    let baseChain = try ImageImporter.decode(ImageConfigRootFS.self, manifest.config, root.content)
+                        .chainIDs.last, baseChain.description == info.parent
+                else {
+                    throw ImageError.notOverBase(key: key, parent: info.parent, image: base ?? "")
+                }
+                config = try Self.object(root.content.open(manifest.config.digest).readToEnd(limit: 16 << 20))
+                layers = manifest.layers
+            } else {
+                guard info.parent == nil else { throw ImageError.noBase(key: key, parent: info.parent ?? "") }
+                config = ["architecture": platform.architecture, "os": platform.os, "config": [String: Any]()]
+            }
+            let now = ISO8601DateFormatter().string(from: Date())
+            var rootfs = config["rootfs"] as? [String: Any] ?? ["type": "layers"]
+            rootfs["diff_ids"] = (rootfs["diff_ids"] as? [String] ?? []) + [diffID.description]
+            config["rootfs"] = rootfs
+            var entry: [String: Any] = ["created": now, "created_by": "strata image commit \(key)"]
+            if let message { entry["comment"] = message }
+            config["history"] = (config["history"] as? [[String: Any]] ?? []) + [entry]
+            config["created"] = now
+            let configBytes = try Self.json(config)
+            let configDescriptor = Descriptor(
+                mediaType: MediaType.config, digest: try root.content.put(configBytes, lease: lease),
+                size: Int64(configBytes.count))
+            var stacked = layer
+            stacked.annotations = nil  // the diffID is the config's; a manifest's layer needs none
+            let manifest = ImageManifest(
+                schemaVersion: 2, mediaType: MediaType.manifest, config: configDescriptor,
+                layers: layers + [stacked], annotations: nil)
+            let manifestBytes = Array(try Self.encoder.encode(manifest))
+            let target = Descriptor(
+                mediaType: MediaType.manifest, digest: try root.content.put(manifestBytes, lease: lease),
+                size: Int64(manifestBytes.count))
+            try root.content.setImage(name, target)
+            return Result(manifest: target, layer: layer)
+        }
+    }
+
+    /// The one image whose unpacked chain (the chain ID of all its layers) is the snapshot's
+    /// parent; nil for a snapshot without one.
+    private func findBase(of info: SnapshotInfo) throws -> Descriptor? {
+        guard let parent = info.parent else { return nil }
+        var found: [ImageRecord] = []
+        for image in try root.content.images() {
+            guard
+                let (_, manifest) = try? ImageImporter.manifest(of: image.target, in: root.content, platform: platform),
+                let config = try? ImageImporter.decode(ImageConfigRootFS.self, manifest.config, root.content),
+                config.chainIDs.last?.description == parent
+            else { continue }
+            if !found.contains(where: { $0.target.digest == image.target.digest }) { found.append(image) }
+        }
+        guard found.count == 1 else {
+            throw ImageError.ambiguousBase(key: info.name, parent: parent, images: found.map(\.name))
+        }
+        return found[0].target
+    }
+
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return e
+    }()
+
+    static func object(_ bytes: [UInt8]) throws -> [String: Any] {
+        guard let o = try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
+            throw ContentError.invalidImage("an image config must be a JSON object")
+        }
+        return o
+    }
+
+    static func json(_ object: [String: Any]) throws -> [UInt8] {
+        Array(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
+    }
+}
+
+/// Why an image could not be made from a snapshot.
+public enum ImageError: Error, CustomStringConvertible {
+    case ambiguousBase(key: String, parent: String, images: [String])
+    case noBase(key: String, parent: String)
+    case notOverBase(key: String, parent: String?, image: String)
+
+    public var description: String {
+        switch self {
+        case .ambiguousBase(let key, let parent, let images) where images.isEmpty:
+            return "snapshot \(key): no image has its parent \(parent) as its chain; name the base with --from"
+        case .ambiguousBase(let key, let parent, let images):
+            return "snapshot \(key): images \(images.joined(separator: ", ")) all have its parent \(parent) as "
+                + "their chain; name the base with --from"
+        case .noBase(let key, let parent):
+            return "snapshot \(key): its parent \(parent) is no image's chain"
+        case .notOverBase(let key, let parent, let image):
+            return "snapshot \(key): its parent \(parent ?? "(none)") is not image \(image)'s chain"
+        }
+    }
+}
