@@ -110,8 +110,9 @@ let package = Package(
         .target(
             name: "StrataService",
             dependencies: [
-                "CStrata", "StrataStore", "StrataSnapshots", "StrataContent", "StrataDiff", "StrataChanges",
-                "StrataCompression", "StrataFS",
+                "CStrata", "StrataStore", "StrataSnapshots", "StrataContent", "StrataDiff", "StrataCompression",
+                "StrataFS",
+                .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
