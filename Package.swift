@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "StrataFS", targets: ["StrataFS"]),
         .library(name: "StrataPatch", targets: ["StrataPatch"]),
         .library(name: "StrataService", targets: ["StrataService"]),
+        .library(name: "StrataRegistry", targets: ["StrataRegistry"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -35,6 +36,7 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
         .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         .target(name: "CStrata"),
@@ -122,10 +124,20 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift),
+        // The OCI distribution client: push and pull.
+        .target(
+            name: "StrataRegistry",
+            dependencies: [
+                "StrataStore", "StrataContent", "StrataCompression", "StrataFS",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strictSwift),
         .executableTarget(
             name: "strata",
             dependencies: [
-                "StrataDiff", "StrataStore", "StrataSnapshots", "StrataPatch", "StrataService",
+                "StrataDiff", "StrataStore", "StrataSnapshots", "StrataPatch", "StrataService", "StrataRegistry",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

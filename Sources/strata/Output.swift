@@ -1,5 +1,6 @@
 import Foundation
 import StrataContent
+import StrataFS
 import StrataSnapshots
 
 /// How the CLI prints: results on stdout (text or one JSON object), errors as one line on stderr.
@@ -10,6 +11,11 @@ enum Output {
 
     static func note(_ message: String) {
         FileHandle.standardError.write(Data("strata: \(message)\n".utf8))
+    }
+
+    /// A step of a long operation (a blob pushed or pulled): on a terminal only.
+    static func progressNote(_ message: String) {
+        if Identity.isTerminal(2) { note(message) }
     }
 
     static func warning(_ message: String) {

@@ -1,10 +1,8 @@
 import ArgumentParser
-import Dispatch
 import Foundation
 import Logging
 import StrataService
 import StrataStore
-import Synchronization
 
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -31,28 +29,18 @@ struct ServeCommand: ParsableCommand {
     func run() throws {
         let root = store.path
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
-        var server = ContainerdServer(root: root, address: address, snapshotter: snapshotter)
-        server.logger.logLevel = logLevel.level
-        let (address, json) = (address, json)
-        let failure = Mutex<(any Error)?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            do {
-                try await server.run { backend in
-                    if json {
-                        try? Output.json(Ready(address: address, root: root, snapshotter: backend))
-                    } else {
-                        Output.note(
-                            "serving containerd's APIs on \(address) (\(backend) snapshots in \(root)/containerd)")
-                    }
+        var configured = ContainerdServer(root: root, address: address, snapshotter: snapshotter)
+        configured.logger.logLevel = logLevel.level
+        let (server, address, json) = (configured, address, json)
+        try runAsync {
+            try await server.run { backend in
+                if json {
+                    try? Output.json(Ready(address: address, root: root, snapshotter: backend))
+                } else {
+                    Output.note("serving containerd's APIs on \(address) (\(backend) snapshots in \(root)/containerd)")
                 }
-            } catch {
-                failure.withLock { $0 = error }
             }
-            done.signal()
         }
-        done.wait()
-        if let error = failure.withLock({ $0 }) { throw error }
     }
 }
 

@@ -20,8 +20,7 @@ public struct ImageExporter {
     @discardableResult
     public func export(_ name: String, to path: String) throws -> Descriptor {
         let target = try content.image(name).target
-        var blobs: [Descriptor] = []
-        try collect(target, into: &blobs, required: true)
+        let blobs = try blobs(of: target)
         let entry = IndexEntry(
             target, annotations: [Annotations.refName: Self.tag(of: name), Annotations.containerdImageName: name])
         let index = ImageIndexDocument(manifests: [entry])
@@ -46,6 +45,14 @@ public struct ImageExporter {
             try tar.close()
         }
         return target
+    }
+
+    /// Every stored blob image `target` reaches, parents before children (an index's other
+    /// platforms only when their manifests are stored).
+    public func blobs(of target: Descriptor) throws -> [Descriptor] {
+        var blobs: [Descriptor] = []
+        try collect(target, into: &blobs, required: true)
+        return blobs
     }
 
     /// `d` and what it references, depth first; a missing blob is an error when `required`

@@ -67,7 +67,7 @@ public struct ImageImporter {
     }
 
     /// The entry of index `d` for `platform` (or its only entry).
-    static func pick(_ index: ImageIndexDocument, _ d: Descriptor, _ platform: Platform) throws -> Descriptor {
+    public static func pick(_ index: ImageIndexDocument, _ d: Descriptor, _ platform: Platform) throws -> Descriptor {
         let entries = index.manifests.filter { MediaType.isManifest($0.mediaType) || MediaType.isIndex($0.mediaType) }
         guard
             let entry = entries.first(where: { $0.platform.map { matches($0, platform) } ?? false })

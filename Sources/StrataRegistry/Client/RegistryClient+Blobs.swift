@@ -1,0 +1,194 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import StrataCompression
+import StrataContent
+import StrataFS
+
+extension RegistryClient {
+    /// Blobs up to this size go up in one PUT; larger ones in PATCH chunks of this size.
+    static let chunkSize = 16 << 20
+
+    /// Whether the repository has the blob (`HEAD`).
+    public func blobExists(_ repository: String, _ digest: Digest) async throws -> Bool {
+        let u = url(repository, "blobs/\(digest)")
+        let r = try await send(scope: Self.scope(repository, push: true)) {
+            var q = HTTPClientRequest(url: u)
+            q.method = .HEAD
+            return q
+        }
+        switch r.status.code {
+        case 200: return true
+        case 404: return false
+        default: _ = try await Self.expect(r, [200], "HEAD", u)
+        }
+        return false
+    }
+
+    /// Uploads a stored blob: monolithic when small, else chunked; a chunk that fails is retried
+    /// from the offset the registry reports for the session (`GET` of the upload's location).
+    public func upload(
+        _ repository: String, _ blob: Descriptor, from file: Handle, onProgress: (@Sendable (Int64) -> Void)? = nil
+    ) async throws {
+        let scope = Self.scope(repository, push: true)
+        let start = url(repository, "blobs/uploads/")
+        let opened = try await Self.expect(
+            try await send(scope: scope) {
+                var q = HTTPClientRequest(url: start)
+                q.method = .POST
+                q.headers.add(name: "Content-Length", value: "0")
+                return q
+            }, [202], "POST", start)
+        guard var location = opened.headers.first(name: "Location").map(absolute) else {
+            throw RegistryError.protocolViolation("POST \(start): no Location for the upload")
+        }
+        var offset: Int64 = 0
+        if blob.size > Int64(Self.chunkSize) {
+            var failures = 0
+            while offset < blob.size {
+                let count = Int(min(Int64(Self.chunkSize), blob.size - offset))
+                let chunk = try Self.read(file, at: offset, count: count)
+                do {
+                    let here = location
+                    let r = try await Self.expect(
+                        try await send(scope: scope) {
+                            var q = HTTPClientRequest(url: here)
+                            q.method = .PATCH
+                            q.headers.add(name: "Content-Type", value: "application/octet-stream")
+                            q.headers.add(name: "Content-Length", value: String(count))
+                            q.body = .bytes(chunk)
+                            return q
+                        }, [202], "PATCH", here)
+                    location = r.headers.first(name: "Location").map(absolute) ?? location
+                    offset += Int64(count)
+                    onProgress?(offset)
+                } catch {
+                    failures += 1
+                    guard failures <= 5 else { throw error }
+                    try await Task.sleep(for: .milliseconds(200 * failures))
+                    (location, offset) = try await uploadStatus(location, scope: scope)
+                }
+            }
+        }
+        let rest = Int(blob.size - offset)
+        let body = try Self.read(file, at: offset, count: rest)
+        let finish = location + (location.contains("?") ? "&" : "?") + "digest=" + blob.digest.description
+        _ = try await Self.expect(
+            try await send(scope: scope) {
+                var q = HTTPClientRequest(url: finish)
+                q.method = .PUT
+                q.headers.add(name: "Content-Type", value: "application/octet-stream")
+                q.headers.add(name: "Content-Length", value: String(rest))
+                q.body = .bytes(body)
+                return q
+            }, [201], "PUT", finish)
+        onProgress?(blob.size)
+    }
+
+    /// Where an upload session stands: its location and the bytes the registry has.
+    private func uploadStatus(_ location: String, scope: String) async throws -> (String, Int64) {
+        let r = try await Self.expect(
+            try await send(scope: scope) { HTTPClientRequest(url: location) }, [204], "GET", location)
+        let range = r.headers.first(name: "Range") ?? "0--1"
+        let end = range.split(separator: "-").last.flatMap { Int64($0) } ?? -1
+        return (r.headers.first(name: "Location").map(absolute) ?? location, end + 1)
+    }
+
+    private static func read(_ file: Handle, at offset: Int64, count: Int) throws -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(count)
+        var done = 0
+        while done < count {
+            let n = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count - done) { out in
+                try file.read(
+                    into: UnsafeMutableRawBufferPointer(rebasing: out[..<(count - done)]), at: offset + Int64(done))
+            }
+            guard n > 0 else { throw RegistryError.protocolViolation("blob file ended at \(offset + Int64(done))") }
+            done += n
+        }
+        return buffer
+    }
+
+    /// Downloads blob `d` into `writer` (resuming at its offset with a Range request), checking
+    /// size and digest as it commits. A redirect to another host is followed without credentials.
+    public func download(
+        _ repository: String, _ d: Descriptor, into writer: ContentWriter,
+        onProgress: (@Sendable (Int64) -> Void)? = nil
+    ) async throws {
+        var target = url(repository, "blobs/\(d.digest)")
+        let scope = Self.scope(repository, push: false)
+        var response: HTTPClientResponse
+        var hops = 0
+        while true {
+            let offset = writer.offset
+            let here = target
+            let sameHost = URLComponents(string: here)?.host == URLComponents(string: base)?.host
+            let make: @Sendable () -> HTTPClientRequest = {
+                var q = HTTPClientRequest(url: here)
+                if offset > 0 { q.headers.add(name: "Range", value: "bytes=\(offset)-") }
+                return q
+            }
+            response =
+                sameHost ? try await send(scope: scope, make) : try await http.execute(make(), timeout: .minutes(30))
+            guard [301, 302, 303, 307, 308].contains(response.status.code), hops < 5,
+                let next = response.headers.first(name: "Location")
+            else { break }
+            _ = try? await response.body.collect(upTo: 1 << 16)
+            target = absolute(next)
+            hops += 1
+        }
+        let r = try await Self.expect(response, [200, 206], "GET", target)
+        if r.status.code == 200 && writer.offset > 0 { try writer.truncate() }
+        for try await chunk in r.body {
+            try chunk.withUnsafeReadableBytes { try writer.write($0) }
+            onProgress?(writer.offset)
+        }
+        do {
+            try writer.commit(size: d.size, expected: d.digest, labels: [:])
+        } catch ContentError.alreadyExists {
+        } catch ContentError.digestMismatch(_, let expected, let actual) {
+            throw RegistryError.digestMismatch(url: target, expected: expected, actual: actual)
+        }
+    }
+
+    /// The manifest or index `reference` names, checked against its digest (the one asked for,
+    /// or the registry's `Docker-Content-Digest`).
+    public func manifest(_ repository: String, _ reference: String) async throws -> (Descriptor, [UInt8]) {
+        let u = url(repository, "manifests/\(reference)")
+        let r = try await Self.expect(
+            try await send(scope: Self.scope(repository, push: false)) {
+                var q = HTTPClientRequest(url: u)
+                q.headers.add(name: "Accept", value: Self.manifestTypes.joined(separator: ", "))
+                return q
+            }, [200], "GET", u)
+        let body = Array(buffer: try await r.body.collect(upTo: 16 << 20))
+        let actual = Digest.sha256(body)
+        let expected = Digest(parsing: reference) ?? r.headers.first(name: "Docker-Content-Digest").flatMap(Digest.init)
+        if let expected, expected != actual {
+            throw RegistryError.digestMismatch(url: u, expected: expected, actual: actual)
+        }
+        let mediaType =
+            r.headers.first(name: "Content-Type").map { String($0.split(separator: ";")[0]) }
+            ?? MediaType.manifest
+        return (Descriptor(mediaType: mediaType, digest: actual, size: Int64(body.count)), body)
+    }
+
+    /// Puts a manifest or index under `reference` (a tag, or its digest).
+    public func putManifest(_ repository: String, _ reference: String, _ d: Descriptor, _ bytes: [UInt8]) async throws {
+        let u = url(repository, "manifests/\(reference)")
+        _ = try await Self.expect(
+            try await send(scope: Self.scope(repository, push: true)) {
+                var q = HTTPClientRequest(url: u)
+                q.method = .PUT
+                q.headers.add(name: "Content-Type", value: d.mediaType)
+                q.body = .bytes(ByteBuffer(bytes: bytes))
+                return q
+            }, [201], "PUT", u)
+    }
+
+    /// What a pull accepts: OCI and Docker schema 2 manifests and indexes.
+    static let manifestTypes = [
+        MediaType.manifest, MediaType.index, MediaType.dockerManifest, MediaType.dockerManifestList,
+    ]
+}

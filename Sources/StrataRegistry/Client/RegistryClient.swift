@@ -1,0 +1,128 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// An OCI distribution-spec client for one registry host: requests with the registry's auth
+/// (anonymous, Basic, or Bearer tokens fetched from its `WWW-Authenticate` challenge, per
+/// repository scope), TLS unless plain HTTP is allowed (`--plain-http`, or a loopback host).
+/// Redirects are followed by hand so that credentials never go to another host.
+public final class RegistryClient: Sendable {
+    public let host: String
+    let base: String
+    let credentials: Credentials?
+    let http: HTTPClient
+    /// Bearer tokens by scope, and whether the registry wants Basic.
+    private let tokens = Mutex<[String: String]>([:])
+    private let basic = Mutex(false)
+
+    public init(host: String, plainHTTP: Bool, credentials: Credentials?) {
+        self.host = host
+        base = (plainHTTP ? "http://" : "https://") + host
+        self.credentials = credentials
+        http = HTTPClient(
+            eventLoopGroupProvider: .singleton,
+            configuration: HTTPClient.Configuration(
+                redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10), read: .seconds(300))))
+    }
+
+    public func shutdown() async throws { try await http.shutdown() }
+
+    /// `GET /v2/`: the registry speaks the protocol and accepts the credentials.
+    public func ping() async throws {
+        let r = try await send(scope: nil) { HTTPClientRequest(url: self.base + "/v2/") }
+        _ = try await Self.expect(r, [200], "GET", base + "/v2/")
+    }
+
+    /// Sends the request `make` builds, answering one auth challenge: for `scope`
+    /// (`repository:NAME:pull,push`) a Bearer token is fetched; Basic sends the credentials.
+    func send(scope: String?, _ make: @Sendable () throws -> HTTPClientRequest) async throws -> HTTPClientResponse {
+        var request = try make()
+        authorize(&request, scope: scope)
+        let first = try await http.execute(request, timeout: .minutes(30))
+        guard first.status == .unauthorized else { return first }
+        _ = try? await first.body.collect(upTo: 1 << 16)
+        guard let header = first.headers.first(name: "WWW-Authenticate"), let challenge = Challenge(header) else {
+            throw RegistryError.unauthorized(host: host, "\(request.url) needs authentication and gives no challenge")
+        }
+        switch challenge.scheme.lowercased() {
+        case "basic":
+            guard credentials != nil else {
+                throw RegistryError.unauthorized(host: host, "needs a user name and password (Basic auth)")
+            }
+            basic.withLock { $0 = true }
+        case "bearer":
+            let token = try await fetchToken(challenge, scope: scope ?? challenge.parameters["scope"])
+            tokens.withLock { $0[scope ?? ""] = token }
+        default:
+            throw RegistryError.unauthorized(host: host, "unknown auth scheme \(challenge.scheme)")
+        }
+        var retry = try make()
+        authorize(&retry, scope: scope)
+        let second = try await http.execute(retry, timeout: .minutes(30))
+        if second.status == .unauthorized {
+            throw RegistryError.unauthorized(
+                host: host,
+                credentials == nil
+                    ? "refused anonymous access to \(retry.url)" : "refused the credentials for \(retry.url)")
+        }
+        return second
+    }
+
+    private func authorize(_ request: inout HTTPClientRequest, scope: String?) {
+        if let token = tokens.withLock({ $0[scope ?? ""] }) {
+            request.headers.replaceOrAdd(name: "Authorization", value: "Bearer " + token)
+        } else if basic.withLock({ $0 }), let credentials {
+            request.headers.replaceOrAdd(name: "Authorization", value: credentials.basic)
+        }
+    }
+
+    /// The distribution token flow: GET the realm with service and scope, with Basic
+    /// credentials when there are some; the answer's `token` (or `access_token`).
+    private func fetchToken(_ challenge: Challenge, scope: String?) async throws -> String {
+        guard let realm = challenge.parameters["realm"], var url = URLComponents(string: realm) else {
+            throw RegistryError.unauthorized(host: host, "Bearer challenge without a realm")
+        }
+        var query = url.queryItems ?? []
+        if let service = challenge.parameters["service"] { query.append(URLQueryItem(name: "service", value: service)) }
+        if let scope { query.append(URLQueryItem(name: "scope", value: scope)) }
+        url.queryItems = query
+        guard let tokenURL = url.string else { throw RegistryError.unauthorized(host: host, "bad realm \(realm)") }
+        var request = HTTPClientRequest(url: tokenURL)
+        if let credentials { request.headers.add(name: "Authorization", value: credentials.basic) }
+        let r = try await http.execute(request, timeout: .seconds(60))
+        let body = try await r.body.collect(upTo: 1 << 20)
+        guard r.status == .ok else {
+            throw RegistryError.unauthorized(
+                host: host,
+                "the token service \(realm) refused \(credentials == nil ? "anonymous access" : "the credentials") "
+                    + "(HTTP \(r.status.code))")
+        }
+        let json = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any]
+        guard let token = (json?["token"] ?? json?["access_token"]) as? String else {
+            throw RegistryError.unauthorized(host: host, "the token service \(realm) sent no token")
+        }
+        return token
+    }
+
+    /// Throws unless the response's status is one of `ok`; returns the response.
+    static func expect(_ r: HTTPClientResponse, _ ok: [UInt], _ method: String, _ url: String) async throws
+        -> HTTPClientResponse
+    {
+        guard ok.contains(r.status.code) else {
+            let body = (try? await r.body.collect(upTo: 4096)).map { String(buffer: $0) } ?? ""
+            throw RegistryError.status(method: method, url: url, status: Int(r.status.code), body: body)
+        }
+        return r
+    }
+
+    func url(_ repository: String, _ path: String) -> String { base + "/v2/" + repository + "/" + path }
+
+    /// An absolute URL for a `Location` header (registries send absolute or path-only ones).
+    func absolute(_ location: String) -> String { location.hasPrefix("/") ? base + location : location }
+
+    static func scope(_ repository: String, push: Bool) -> String {
+        "repository:\(repository):" + (push ? "pull,push" : "pull")
+    }
+}

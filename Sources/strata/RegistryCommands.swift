@@ -1,0 +1,101 @@
+import ArgumentParser
+import Foundation
+import StrataContent
+import StrataRegistry
+import StrataStore
+
+/// How to reach a registry: plain HTTP only when asked (or on this machine), credentials from
+/// `--username` with `--password-stdin`, else `~/.docker/config.json`.
+struct RegistryOptions: ParsableArguments {
+    @Flag(name: .customLong("plain-http"), help: "Use plain HTTP (always so for loopback registries).")
+    var plainHTTP = false
+    @Option(help: "The user name; the password is read from stdin (--password-stdin).") var username: String?
+    @Flag(help: "Read the password from stdin.") var passwordStdin = false
+
+    func validate() throws {
+        if (username != nil) != passwordStdin {
+            throw ValidationError("--username and --password-stdin go together")
+        }
+    }
+
+    func client(for ref: ImageReference) throws -> RegistryClient {
+        var credentials = Credentials.dockerConfig(for: ref.host)
+        if let username {
+            let password = readLine(strippingNewline: true) ?? ""
+            credentials = Credentials(username: username, password: password)
+        }
+        return RegistryClient(host: ref.host, plainHTTP: plainHTTP || ref.isLoopback, credentials: credentials)
+    }
+}
+
+struct PushCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "push", abstract: "Push an image of the store to a registry (OCI distribution).",
+        discussion: "Blobs the repository has are not sent again; manifests go up with their media types.")
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var registry: RegistryOptions
+    @Argument(help: "The image's name in the store.") var name: String
+    @Argument(help: "HOST/REPOSITORY[:TAG]") var destination: String
+    @Flag(help: "Print the result as JSON.") var json = false
+
+    func run() throws {
+        let ref = try ImageReference(parsing: destination)
+        let content = try store.open().content
+        let client = try registry.client(for: ref)
+        let name = name
+        let result = try runAsync {
+            defer { Task { try? await client.shutdown() } }
+            var pusher = ImagePusher(content: content, client: client)
+            pusher.onBlob = { d, sent in Output.progressNote("\(sent ? "pushed" : "exists") \(d.digest)") }
+            return try await pusher.push(name, to: ref)
+        }
+        if json { return try Output.json(result) }
+        print("\(ref): \(result.target.digest) (\(result.uploaded) blobs pushed, \(result.present) already there)")
+    }
+}
+
+struct PullCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pull", abstract: "Pull an image from a registry into the store (and unpack it with --unpack).",
+        discussion: "Each blob is checked against its digest as it arrives; an interrupted pull resumes.")
+    @OptionGroup var options: SnapshotterOptions
+    @OptionGroup var registry: RegistryOptions
+    @Argument(help: "HOST/REPOSITORY[:TAG|@DIGEST]") var source: String
+    @Option(help: "The image's name in the store (default: the reference).") var name: String?
+    @Option(help: "OS/ARCH to pick from an index (default: this machine's).") var platform: String?
+    @Flag(help: "Unpack the layers into snapshots.") var unpack = false
+    @Flag(help: "Print the result as JSON.") var json = false
+
+    struct PullResult: Encodable {
+        var pull: ImagePuller.Result
+        var unpack: ImageUnpacker.Result?
+    }
+
+    func run() throws {
+        let ref = try ImageReference(parsing: source)
+        let root = try options.store.open()
+        let client = try registry.client(for: ref)
+        var puller = ImagePuller(content: root.content, client: client)
+        if let platform {
+            let parts = platform.split(separator: "/")
+            guard parts.count == 2 else { throw ValidationError("--platform is OS/ARCH, as linux/amd64") }
+            puller.platform = Platform(architecture: String(parts[1]), os: String(parts[0]))
+        }
+        puller.onBlob = { d, fetched in Output.progressNote("\(fetched ? "pulled" : "present") \(d.digest)") }
+        let (p, target) = (puller, name ?? ref.description)
+        let pulled = try runAsync {
+            defer { Task { try? await client.shutdown() } }
+            return try await p.pull(ref, as: target)
+        }
+        var unpacked: ImageUnpacker.Result?
+        if unpack {
+            var unpacker = ImageUnpacker(root: root, snapshotter: try root.snapshotter(options.snapshotter))
+            unpacker.lease = options.lease
+            unpacker.platform = puller.platform
+            unpacked = try unpacker.unpack(pulled.target)
+        }
+        if json { return try Output.json(PullResult(pull: pulled, unpack: unpacked)) }
+        print("\(pulled.name): \(pulled.target.digest) (\(pulled.downloaded) blobs pulled, \(pulled.present) present)")
+        if let unpacked { print(unpacked.chainID) }
+    }
+}

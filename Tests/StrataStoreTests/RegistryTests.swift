@@ -1,0 +1,180 @@
+import Foundation
+import StrataCompression
+import StrataContent
+import StrataSnapshots
+import StrataStore
+import StrataTestSupport
+import Testing
+
+/// `strata push` and `strata pull` against a real registry: Debian's `docker-registry`
+/// (distribution 2.8), started on 127.0.0.1 with its own config and storage. An image built by
+/// umoci (one layer larger than a chunk, so it goes up in PATCHes) is pushed, pushed again
+/// (nothing sent), pulled into a fresh root and unpacked to umoci's tree; skopeo reads what
+/// Strata pushed, and Strata pulls what skopeo pushed.
+@Suite(.serialized) struct RegistryTests {
+    /// A private `docker-registry serve` on a free loopback port; stopped when released.
+    final class Registry {
+        let process = Process()
+        let address: String
+
+        /// With `htpasswd`, the registry asks for Basic auth against that file.
+        init(_ t: TempDirectory, htpasswd: String? = nil) async throws {
+            let port = try await Tool.check(
+                "python3",
+                ["-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"]
+            ).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            address = "127.0.0.1:\(port)"
+            let config = """
+                version: 0.1
+                log:
+                  level: error
+                storage:
+                  filesystem:
+                    rootdirectory: \(t.directory("registry-storage"))
+                http:
+                  addr: \(address)
+                  secret: strata-test-secret
+                """
+                + (htpasswd.map { "\nauth:\n  htpasswd:\n    realm: strata-test\n    path: \($0)\n" } ?? "")
+            try config.write(toFile: t.at("registry.yml"), atomically: true, encoding: .utf8)
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/docker-registry")
+            process.arguments = ["serve", t.at("registry.yml")]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+            try process.run()
+            let ready = """
+                import socket, sys, time
+                for _ in range(200):
+                    try:
+                        socket.create_connection(('127.0.0.1', \(port)), 0.2).close(); sys.exit(0)
+                    except OSError:
+                        time.sleep(0.05)
+                sys.exit(1)
+                """
+            try await Tool.check("python3", ["-c", ready])
+        }
+
+        deinit {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
+
+    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().path
+
+    static func strata(_ root: String, _ args: [String]) async throws -> [String: Any] {
+        let r = try await Tool.strata(["--root", root] + args)
+        #expect(r.succeeded, "strata \(args.joined(separator: " ")): \(r.stderr)")
+        return (try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]) ?? [:]
+    }
+
+    @Test func pushPullRoundTripsAndInteroperatesWithSkopeo() async throws {
+        guard
+            TestEnvironment.requirementsMet(
+                tools: ["docker-registry", "umoci", "skopeo", "python3"], root: true,
+                fail: { Issue.record(Comment(rawValue: $0)) })
+        else { return }
+        let t = TempDirectory("registry")
+        defer { withExtendedLifetime(t) {} }
+        let registry = try await Registry(t)
+        let image = try await UmociImage.build(
+            in: t, layers: ImageUnpackTests.layers + ["head -c 24000000 /dev/urandom > big"])
+        let reference = try await image.unpackByUmoci(t)
+        let root = t.at("root")
+        _ = try await Self.strata(root, ["image", "import", image.layout, "v1"])
+        let target = "\(registry.address)/strata/test:v1"
+
+        let pushed = try await Self.strata(root, ["push", "v1", target, "--json"])
+        let blobs = ImageUnpackTests.layers.count + 2  // the layers and the config
+        #expect(pushed["uploaded"] as? Int == blobs && pushed["present"] as? Int == 0, "\(pushed)")
+        let again = try await Self.strata(root, ["push", "v1", target, "--json"])
+        #expect(again["uploaded"] as? Int == 0 && again["present"] as? Int == blobs, "\(again)")
+        let digest = (pushed["target"] as? [String: Any])?["digest"] as? String ?? "-"
+
+        // A fresh root pulls it: same digests, and unpacked, umoci's tree.
+        let fresh = t.at("fresh")
+        let pulled = try await Self.strata(fresh, ["pull", target, "--unpack", "--snapshotter", "native", "--json"])
+        let pull = pulled["pull"] as? [String: Any] ?? [:]
+        #expect((pull["target"] as? [String: Any])?["digest"] as? String == digest)
+        #expect(pull["downloaded"] as? Int == blobs)
+        let chain = (pulled["unpack"] as? [String: Any])?["chainID"] as? String ?? "-"
+        let s = try StateRoot(path: fresh).snapshotter("native")
+        _ = try s.view("check", parent: chain, labels: [:])
+        let view = t.directory("view")
+        try Mounter.mount(try s.mounts("check"), at: view)
+        let tree = try DirectorySnapshot.take(view, directoryTimes: false)
+        try Mounter.unmount(view)
+        #expect(tree == (try DirectorySnapshot.take(reference, directoryTimes: false)))
+
+        // skopeo reads what Strata pushed; Strata pulls what skopeo pushed.
+        let inspected = try await Tool.check("skopeo", ["inspect", "--tls-verify=false", "docker://\(target)"])
+        #expect(inspected.stdout.contains(digest))
+        try await Tool.check(
+            "skopeo",
+            ["copy", "--dest-tls-verify=false", "oci:\(image.layout):v1", "docker://\(registry.address)/other/img:s"])
+        let fromSkopeo = try await Self.strata(t.at("third"), ["pull", "\(registry.address)/other/img:s", "--json"])
+        #expect((fromSkopeo["pull"] as? [String: Any])?["downloaded"] as? Int == blobs)
+
+        // A digest reference pulls the same image; a missing tag is an error naming it.
+        let byDigest = try await Self.strata(
+            t.at("fourth"), ["pull", "\(registry.address)/strata/test@\(digest)", "--json"])
+        #expect(((byDigest["pull"] as? [String: Any])?["target"] as? [String: Any])?["digest"] as? String == digest)
+        let missing = try await Tool.strata(["--root", t.at("fifth"), "pull", "\(registry.address)/strata/test:nope"])
+        #expect(!missing.succeeded && missing.stderr.contains("manifests/nope"), "\(missing.stderr)")
+    }
+
+    /// Basic auth: no credentials, or wrong ones, give an error naming the registry and what it
+    /// refused; `--username` with `--password-stdin`, or `~/.docker/config.json`, get through.
+    @Test func basicAuthNeedsTheRightCredentials() async throws {
+        guard
+            TestEnvironment.requirementsMet(
+                tools: ["docker-registry", "htpasswd", "python3"], root: false,
+                fail: { Issue.record(Comment(rawValue: $0)) })
+        else { return }
+        let t = TempDirectory("registry-auth")
+        defer { withExtendedLifetime(t) {} }
+        let passwords = t.at("htpasswd")
+        try await Tool.check("sh", ["-c", "htpasswd -Bbn strata 's3cret' > '\(passwords)'"])
+        let registry = try await Registry(t, htpasswd: passwords)
+        let root = t.at("root")
+        let tree = t.directory("tree")
+        try "x".write(toFile: tree + "/x", atomically: true, encoding: .utf8)
+        let layer = t.at("layer.tar")
+        _ = try await Self.strata(root, ["diff", t.directory("empty"), tree, "-o", layer, "--compression", "none"])
+        try await Tool.check(
+            "python3",
+            [
+                Self.repositoryRoot + "/scripts/oci-archive.py", layer, "none", MediaType.layer, "amd64",
+                "docker.io/strata/x:1", t.at("oci"), t.at("x.tar"),
+            ])
+        _ = try await Self.strata(root, ["image", "import", t.at("x.tar")])
+        let target = "\(registry.address)/private/x:1"
+        let strataBinary = TestEnvironment.strataExecutable
+
+        let anonymous = try await Tool.run(strataBinary, ["--root", root, "push", "docker.io/strata/x:1", target])
+        #expect(
+            !anonymous.succeeded && anonymous.stderr.contains("registry \(registry.address)"), "\(anonymous.stderr)")
+        #expect(anonymous.stderr.contains("user name and password"), "\(anonymous.stderr)")
+        let wrong = try await Tool.run(
+            strataBinary,
+            ["--root", root, "push", "docker.io/strata/x:1", target, "--username", "strata", "--password-stdin"],
+            input: Array("wrong\n".utf8))
+        #expect(!wrong.succeeded && wrong.stderr.contains("refused the credentials"), "\(wrong.stderr)")
+        #expect(!wrong.stderr.contains("wrong"), "the password was printed")
+        let right = try await Tool.run(
+            strataBinary,
+            ["--root", root, "push", "docker.io/strata/x:1", target, "--username", "strata", "--password-stdin"],
+            input: Array("s3cret\n".utf8))
+        #expect(right.succeeded, "\(right.stderr)")
+
+        // Credentials from a docker config file.
+        let dockerConfig = t.directory("docker")
+        let auth = Data("strata:s3cret".utf8).base64EncodedString()
+        try #"{"auths": {"\#(registry.address)": {"auth": "\#(auth)"}}}"#.write(
+            toFile: dockerConfig + "/config.json", atomically: true, encoding: .utf8)
+        let pulled = try await Tool.run(
+            "env", ["DOCKER_CONFIG=\(dockerConfig)", strataBinary, "--root", t.at("fresh"), "pull", target])
+        #expect(pulled.succeeded, "\(pulled.stderr)")
+    }
+}
