@@ -17,7 +17,7 @@ if [[ ${1:-} == --test ]]; then
     for tool in tar:tar python3:python3 zstd:zstd containerd:containerd ctr:containerd mount:mount \
         mountpoint:util-linux setsid:util-linux timeout:coreutils truncate:coreutils umoci:umoci skopeo:skopeo \
         mkfs.xfs:xfsprogs losetup:mount go:golang-go runc:runc busybox:busybox-static \
-        docker-registry:docker-registry htpasswd:apache2-utils; do
+        docker-registry:docker-registry htpasswd:apache2-utils openssl:openssl; do
         command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("${tool##*:}")
     done
     # containerd's conformance suites and Go clients, built offline in GOPATH mode.

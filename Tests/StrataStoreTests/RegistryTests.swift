@@ -17,8 +17,8 @@ import Testing
         let process = Process()
         let address: String
 
-        /// With `htpasswd`, the registry asks for Basic auth against that file.
-        init(_ t: TempDirectory, htpasswd: String? = nil) async throws {
+        /// `auth` is the config's `auth:` section (none: anonymous access).
+        init(_ t: TempDirectory, auth: String? = nil) async throws {
             let port = try await Tool.check(
                 "python3",
                 ["-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"]
@@ -35,7 +35,7 @@ import Testing
                   addr: \(address)
                   secret: strata-test-secret
                 """
-                + (htpasswd.map { "\nauth:\n  htpasswd:\n    realm: strata-test\n    path: \($0)\n" } ?? "")
+                + (auth ?? "")
             try config.write(toFile: t.at("registry.yml"), atomically: true, encoding: .utf8)
             process.executableURL = URL(fileURLWithPath: "/usr/bin/docker-registry")
             process.arguments = ["serve", t.at("registry.yml")]
@@ -136,7 +136,8 @@ import Testing
         defer { withExtendedLifetime(t) {} }
         let passwords = t.at("htpasswd")
         try await Tool.check("sh", ["-c", "htpasswd -Bbn strata 's3cret' > '\(passwords)'"])
-        let registry = try await Registry(t, htpasswd: passwords)
+        let registry = try await Registry(
+            t, auth: "\nauth:\n  htpasswd:\n    realm: strata-test\n    path: \(passwords)\n")
         let root = t.at("root")
         let tree = t.directory("tree")
         try "x".write(toFile: tree + "/x", atomically: true, encoding: .utf8)
@@ -175,6 +176,52 @@ import Testing
             toFile: dockerConfig + "/config.json", atomically: true, encoding: .utf8)
         let pulled = try await Tool.run(
             "env", ["DOCKER_CONFIG=\(dockerConfig)", strataBinary, "--root", t.at("fresh"), "pull", target])
+        #expect(pulled.succeeded, "\(pulled.stderr)")
+    }
+
+    /// Token auth (distribution's token spec): the registry's Bearer challenge sends the client to
+    /// a token service, which grants a JWT for the repository's scope to the right credentials.
+    @Test func tokenAuthGetsABearerTokenForTheRepositoryScope() async throws {
+        guard
+            TestEnvironment.requirementsMet(
+                tools: ["docker-registry", "openssl", "python3"], root: false,
+                fail: { Issue.record(Comment(rawValue: $0)) })
+        else { return }
+        let t = TempDirectory("registry-token")
+        defer { withExtendedLifetime(t) {} }
+        let tokens = try await TokenServer(t)
+        let registry = try await Registry(t, auth: tokens.registryConfig(service: "strata-registry"))
+        let root = t.at("root")
+        let tree = t.directory("tree")
+        try "y".write(toFile: tree + "/y", atomically: true, encoding: .utf8)
+        let layer = t.at("layer.tar")
+        _ = try await Self.strata(root, ["diff", t.directory("empty"), tree, "-o", layer, "--compression", "none"])
+        try await Tool.check(
+            "python3",
+            [
+                Self.repositoryRoot + "/scripts/oci-archive.py", layer, "none", MediaType.layer, "amd64",
+                "docker.io/strata/y:1", t.at("oci"), t.at("y.tar"),
+            ])
+        _ = try await Self.strata(root, ["image", "import", t.at("y.tar")])
+        let target = "\(registry.address)/tokens/y:1"
+        let strataBinary = TestEnvironment.strataExecutable
+
+        let anonymous = try await Tool.run(strataBinary, ["--root", root, "push", "docker.io/strata/y:1", target])
+        #expect(!anonymous.succeeded && anonymous.stderr.contains("refused anonymous access"), "\(anonymous.stderr)")
+        let wrong = try await Tool.run(
+            strataBinary,
+            ["--root", root, "push", "docker.io/strata/y:1", target, "--username", "strata", "--password-stdin"],
+            input: Array("nope\n".utf8))
+        #expect(!wrong.succeeded && wrong.stderr.contains("refused the credentials"), "\(wrong.stderr)")
+        let right = try await Tool.run(
+            strataBinary,
+            ["--root", root, "push", "docker.io/strata/y:1", target, "--username", "strata", "--password-stdin"],
+            input: Array("s3cret\n".utf8))
+        #expect(right.succeeded, "\(right.stderr)")
+        let pulled = try await Tool.run(
+            strataBinary,
+            ["--root", t.at("fresh"), "pull", target, "--username", "strata", "--password-stdin"],
+            input: Array("s3cret\n".utf8))
         #expect(pulled.succeeded, "\(pulled.stderr)")
     }
 }
