@@ -44,10 +44,11 @@ struct PushCommand: ParsableCommand {
         let client = try registry.client(for: ref)
         let name = name
         let result = try runAsync {
-            defer { Task { try? await client.shutdown() } }
-            var pusher = ImagePusher(content: content, client: client)
-            pusher.onBlob = { d, sent in Output.progressNote("\(sent ? "pushed" : "exists") \(d.digest)") }
-            return try await pusher.push(name, to: ref)
+            try await client.use { client in
+                var pusher = ImagePusher(content: content, client: client)
+                pusher.onBlob = { d, sent in Output.progressNote("\(sent ? "pushed" : "exists") \(d.digest)") }
+                return try await pusher.push(name, to: ref)
+            }
         }
         if json { return try Output.json(result) }
         print("\(ref): \(result.target.digest) (\(result.uploaded) blobs pushed, \(result.present) already there)")
@@ -83,10 +84,7 @@ struct PullCommand: ParsableCommand {
         }
         puller.onBlob = { d, fetched in Output.progressNote("\(fetched ? "pulled" : "present") \(d.digest)") }
         let (p, target) = (puller, name ?? ref.description)
-        let pulled = try runAsync {
-            defer { Task { try? await client.shutdown() } }
-            return try await p.pull(ref, as: target)
-        }
+        let pulled = try runAsync { try await client.use { _ in try await p.pull(ref, as: target) } }
         var unpacked: ImageUnpacker.Result?
         if unpack {
             var unpacker = ImageUnpacker(root: root, snapshotter: try root.snapshotter(options.snapshotter))

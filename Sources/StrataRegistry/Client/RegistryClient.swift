@@ -29,6 +29,14 @@ public final class RegistryClient: Sendable {
 
     public func shutdown() async throws { try await http.shutdown() }
 
+    /// Runs `body` with the client, then shuts its connections down, whether `body` threw or not.
+    public func use<T: Sendable>(_ body: (RegistryClient) async throws -> T) async throws -> T {
+        let result: Result<T, any Error>
+        do { result = .success(try await body(self)) } catch { result = .failure(error) }
+        try await shutdown()
+        return try result.get()
+    }
+
     /// `GET /v2/`: the registry speaks the protocol and accepts the credentials.
     public func ping() async throws {
         let r = try await send(scope: nil) { HTTPClientRequest(url: self.base + "/v2/") }

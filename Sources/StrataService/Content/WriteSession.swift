@@ -1,3 +1,4 @@
+import Foundation
 import GRPCCore
 import StrataCompression
 import StrataContent
@@ -28,7 +29,24 @@ final class WriteSession: @unchecked Sendable {
         if let expected, (try? store.info(expected)) != nil {
             throw RPCError(code: .alreadyExists, message: "content \(expected): already exists")
         }
-        writer = try store.writer(ref: ref, total: total > 0 ? total : nil)
+        writer = try Self.open(store, ref: ref, total: total > 0 ? total : nil)
+    }
+
+    /// How long a new stream waits for a ref's ingest held by a stream that is ending: a client
+    /// that closes a writer and opens another for the same ref sends the second stream at once,
+    /// and the server may see it before the first one's end. Past this it is Unavailable, as a
+    /// ref another writer really holds.
+    static let lockWait: Double = 0.5
+
+    private static func open(_ store: ContentStore, ref: String, total: Int64?) throws -> ContentWriter {
+        let deadline = Date().addingTimeInterval(lockWait)
+        while true {
+            do {
+                return try store.writer(ref: ref, total: total)
+            } catch ContentError.locked where Date() < deadline {
+                usleep(10_000)
+            }
+        }
     }
 
     func handle(_ request: Request) throws -> Response {
