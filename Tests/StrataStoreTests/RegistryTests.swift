@@ -14,15 +14,12 @@ import Testing
 @Suite(.serialized) struct RegistryTests {
     /// A private `docker-registry serve` on a free loopback port; stopped when released.
     final class Registry {
-        let process = Process()
+        let server: LoopbackServer
         let address: String
 
         /// `auth` is the config's `auth:` section (none: anonymous access).
         init(_ t: TempDirectory, auth: String? = nil) async throws {
-            let port = try await Tool.check(
-                "python3",
-                ["-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"]
-            ).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            let port = try await LoopbackServer.freePort()
             address = "127.0.0.1:\(port)"
             let config = """
                 version: 0.1
@@ -37,26 +34,7 @@ import Testing
                 """
                 + (auth ?? "")
             try config.write(toFile: t.at("registry.yml"), atomically: true, encoding: .utf8)
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/docker-registry")
-            process.arguments = ["serve", t.at("registry.yml")]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-            try process.run()
-            let ready = """
-                import socket, sys, time
-                for _ in range(200):
-                    try:
-                        socket.create_connection(('127.0.0.1', \(port)), 0.2).close(); sys.exit(0)
-                    except OSError:
-                        time.sleep(0.05)
-                sys.exit(1)
-                """
-            try await Tool.check("python3", ["-c", ready])
-        }
-
-        deinit {
-            process.terminate()
-            process.waitUntilExit()
+            server = try await LoopbackServer(port: port, command: ["docker-registry", "serve", t.at("registry.yml")])
         }
     }
 
@@ -67,6 +45,24 @@ import Testing
         let r = try await Tool.strata(["--root", root] + args)
         #expect(r.succeeded, "strata \(args.joined(separator: " ")): \(r.stderr)")
         return (try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]) ?? [:]
+    }
+
+    /// A one-layer image holding the file `name` (its content the name), imported into `root`
+    /// as `docker.io/strata/NAME:1`.
+    static func oneFileImage(_ t: TempDirectory, root: String, name: String) async throws -> String {
+        let tree = t.directory("tree-\(name)")
+        try name.write(toFile: tree + "/" + name, atomically: true, encoding: .utf8)
+        let layer = t.at("\(name).layer")
+        _ = try await strata(root, ["diff", t.directory("empty"), tree, "-o", layer, "--compression", "none"])
+        let image = "docker.io/strata/\(name):1"
+        try await Tool.check(
+            "python3",
+            [
+                repositoryRoot + "/scripts/oci-archive.py", layer, "none", MediaType.layer, "amd64", image,
+                t.at("\(name)-oci"), t.at("\(name).tar"),
+            ])
+        _ = try await strata(root, ["image", "import", t.at("\(name).tar")])
+        return image
     }
 
     @Test func pushPullRoundTripsAndInteroperatesWithSkopeo() async throws {
@@ -139,33 +135,23 @@ import Testing
         let registry = try await Registry(
             t, auth: "\nauth:\n  htpasswd:\n    realm: strata-test\n    path: \(passwords)\n")
         let root = t.at("root")
-        let tree = t.directory("tree")
-        try "x".write(toFile: tree + "/x", atomically: true, encoding: .utf8)
-        let layer = t.at("layer.tar")
-        _ = try await Self.strata(root, ["diff", t.directory("empty"), tree, "-o", layer, "--compression", "none"])
-        try await Tool.check(
-            "python3",
-            [
-                Self.repositoryRoot + "/scripts/oci-archive.py", layer, "none", MediaType.layer, "amd64",
-                "docker.io/strata/x:1", t.at("oci"), t.at("x.tar"),
-            ])
-        _ = try await Self.strata(root, ["image", "import", t.at("x.tar")])
+        let image = try await Self.oneFileImage(t, root: root, name: "x")
         let target = "\(registry.address)/private/x:1"
         let strataBinary = TestEnvironment.strataExecutable
 
-        let anonymous = try await Tool.run(strataBinary, ["--root", root, "push", "docker.io/strata/x:1", target])
+        let anonymous = try await Tool.run(strataBinary, ["--root", root, "push", image, target])
         #expect(
             !anonymous.succeeded && anonymous.stderr.contains("registry \(registry.address)"), "\(anonymous.stderr)")
         #expect(anonymous.stderr.contains("user name and password"), "\(anonymous.stderr)")
         let wrong = try await Tool.run(
             strataBinary,
-            ["--root", root, "push", "docker.io/strata/x:1", target, "--username", "strata", "--password-stdin"],
+            ["--root", root, "push", image, target, "--username", "strata", "--password-stdin"],
             input: Array("wrong\n".utf8))
         #expect(!wrong.succeeded && wrong.stderr.contains("refused the credentials"), "\(wrong.stderr)")
         #expect(!wrong.stderr.contains("wrong"), "the password was printed")
         let right = try await Tool.run(
             strataBinary,
-            ["--root", root, "push", "docker.io/strata/x:1", target, "--username", "strata", "--password-stdin"],
+            ["--root", root, "push", image, target, "--username", "strata", "--password-stdin"],
             input: Array("s3cret\n".utf8))
         #expect(right.succeeded, "\(right.stderr)")
 
@@ -192,30 +178,20 @@ import Testing
         let tokens = try await TokenServer(t)
         let registry = try await Registry(t, auth: tokens.registryConfig(service: "strata-registry"))
         let root = t.at("root")
-        let tree = t.directory("tree")
-        try "y".write(toFile: tree + "/y", atomically: true, encoding: .utf8)
-        let layer = t.at("layer.tar")
-        _ = try await Self.strata(root, ["diff", t.directory("empty"), tree, "-o", layer, "--compression", "none"])
-        try await Tool.check(
-            "python3",
-            [
-                Self.repositoryRoot + "/scripts/oci-archive.py", layer, "none", MediaType.layer, "amd64",
-                "docker.io/strata/y:1", t.at("oci"), t.at("y.tar"),
-            ])
-        _ = try await Self.strata(root, ["image", "import", t.at("y.tar")])
+        let image = try await Self.oneFileImage(t, root: root, name: "y")
         let target = "\(registry.address)/tokens/y:1"
         let strataBinary = TestEnvironment.strataExecutable
 
-        let anonymous = try await Tool.run(strataBinary, ["--root", root, "push", "docker.io/strata/y:1", target])
+        let anonymous = try await Tool.run(strataBinary, ["--root", root, "push", image, target])
         #expect(!anonymous.succeeded && anonymous.stderr.contains("refused anonymous access"), "\(anonymous.stderr)")
         let wrong = try await Tool.run(
             strataBinary,
-            ["--root", root, "push", "docker.io/strata/y:1", target, "--username", "strata", "--password-stdin"],
+            ["--root", root, "push", image, target, "--username", "strata", "--password-stdin"],
             input: Array("nope\n".utf8))
         #expect(!wrong.succeeded && wrong.stderr.contains("refused the credentials"), "\(wrong.stderr)")
         let right = try await Tool.run(
             strataBinary,
-            ["--root", root, "push", "docker.io/strata/y:1", target, "--username", "strata", "--password-stdin"],
+            ["--root", root, "push", image, target, "--username", "strata", "--password-stdin"],
             input: Array("s3cret\n".utf8))
         #expect(right.succeeded, "\(right.stderr)")
         let pulled = try await Tool.run(

@@ -53,11 +53,7 @@ struct ContentService: Containerd_Services_Content_V1_Content.SimpleServiceProto
         -> Google_Protobuf_Empty
     {
         let store = store
-        try await pool.run {
-            let digest = try Digest(request: request.digest, field: "digest")
-            _ = try store.info(digest)
-            try store.delete(digest)
-        }
+        try await pool.run { try store.delete(Digest(request: request.digest, field: "digest")) }
         return Google_Protobuf_Empty()
     }
 

@@ -54,7 +54,7 @@ public struct ImageCommitter {
                 else {
                     throw ImageError.notOverBase(key: key, parent: info.parent, image: base ?? "")
                 }
-                config = try Self.object(root.content.open(manifest.config.digest).readToEnd(limit: 16 << 20))
+                config = try ImageDocument.object(root.content.open(manifest.config.digest).readToEnd(limit: 16 << 20))
                 layers = manifest.layers
             } else {
                 guard info.parent == nil else { throw ImageError.noBase(key: key, parent: info.parent ?? "") }
@@ -68,7 +68,7 @@ public struct ImageCommitter {
             if let message { entry["comment"] = message }
             config["history"] = (config["history"] as? [[String: Any]] ?? []) + [entry]
             config["created"] = now
-            let configBytes = try Self.json(config)
+            let configBytes = try ImageDocument.bytes(config)
             let configDescriptor = Descriptor(
                 mediaType: MediaType.config, digest: try root.content.put(configBytes, lease: lease),
                 size: Int64(configBytes.count))
@@ -77,7 +77,7 @@ public struct ImageCommitter {
             let manifest = ImageManifest(
                 schemaVersion: 2, mediaType: MediaType.manifest, config: configDescriptor,
                 layers: layers + [stacked], annotations: nil)
-            let manifestBytes = Array(try Self.encoder.encode(manifest))
+            let manifestBytes = try ImageDocument.bytes(manifest)
             let target = Descriptor(
                 mediaType: MediaType.manifest, digest: try root.content.put(manifestBytes, lease: lease),
                 size: Int64(manifestBytes.count))
@@ -103,23 +103,6 @@ public struct ImageCommitter {
             throw ImageError.ambiguousBase(key: info.name, parent: parent, images: found.map(\.name))
         }
         return found[0].target
-    }
-
-    static let encoder: JSONEncoder = {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return e
-    }()
-
-    static func object(_ bytes: [UInt8]) throws -> [String: Any] {
-        guard let o = try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
-            throw ContentError.invalidImage("an image config must be a JSON object")
-        }
-        return o
-    }
-
-    static func json(_ object: [String: Any]) throws -> [UInt8] {
-        Array(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
     }
 }
 

@@ -24,7 +24,7 @@ public struct ImageExporter {
         let entry = IndexEntry(
             target, annotations: [Annotations.refName: Self.tag(of: name), Annotations.containerdImageName: name])
         let index = ImageIndexDocument(manifests: [entry])
-        let indexBytes = Array(try ImageCommitter.encoder.encode(index))
+        let indexBytes = try ImageDocument.bytes(index)
         try AtomicFile.write(to: path) { file in
             let tar = TarWriter(HandleSink(file))
             try Self.add(tar, "oci-layout", Array(ImageLayout.version.utf8))

@@ -31,6 +31,7 @@ public struct ImageInspection: Codable, Sendable {
 
     /// The config fields shown.
     struct ConfigSummary: Decodable {
+        var rootfs: ImageConfigRootFS.RootFS
         var architecture: String?
         var os: String?
         var created: String?
@@ -43,11 +44,10 @@ extension ContentStore {
     public func inspect(_ name: String, platform: Platform = .current) throws -> ImageInspection {
         let target = try image(name).target
         let (manifestDescriptor, manifest) = try ImageImporter.manifest(of: target, in: self, platform: platform)
-        let rootfs = try ImageImporter.decode(ImageConfigRootFS.self, manifest.config, self)
         let summary = try ImageImporter.decode(ImageInspection.ConfigSummary.self, manifest.config, self)
         return ImageInspection(
             name: name, target: target, manifest: manifestDescriptor, config: manifest.config, layers: manifest.layers,
-            diffIDs: rootfs.rootfs.diffIDs, architecture: summary.architecture, os: summary.os,
+            diffIDs: summary.rootfs.diffIDs, architecture: summary.architecture, os: summary.os,
             created: summary.created, history: summary.history ?? [])
     }
 }

@@ -49,15 +49,11 @@ public struct RefExporter {
                     ["created_by": "strata ref \(ref.kind.rawValue) \(ref.name): layer \($0 + 1)"]
                 },
             ]
-            let configBytes = try Self.json(config)
+            let configBytes = try ImageDocument.bytes(config)
             let configDescriptor = Descriptor(
                 mediaType: MediaType.config, digest: try root.content.put(configBytes, lease: lease),
                 size: Int64(configBytes.count))
-            let manifest: [String: Any] = [
-                "schemaVersion": 2, "mediaType": MediaType.manifest,
-                "config": try Self.object(configDescriptor), "layers": try layers.map(Self.object),
-            ]
-            let manifestBytes = try Self.json(manifest)
+            let manifestBytes = try ImageDocument.bytes(ImageManifest(config: configDescriptor, layers: layers))
             let target = Descriptor(
                 mediaType: MediaType.manifest, digest: try root.content.put(manifestBytes, lease: lease),
                 size: Int64(manifestBytes.count))
@@ -106,13 +102,5 @@ public struct RefExporter {
         if try blobs.statIfExists(name) != nil { return }
         let source = try root.content.open(digest)
         try blobs.writeAtomically(name, mode: 0o644, replace: false) { file in _ = try file.copyData(from: source) }
-    }
-
-    private static func object(_ d: Descriptor) throws -> [String: Any] {
-        try JSONSerialization.jsonObject(with: JSONEncoder().encode(d)) as? [String: Any] ?? [:]
-    }
-
-    private static func json(_ object: [String: Any]) throws -> [UInt8] {
-        Array(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
     }
 }

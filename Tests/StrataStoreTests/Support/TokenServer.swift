@@ -5,7 +5,7 @@ import StrataTestSupport
 /// openssl signs RS256 JWTs (the certificate in `x5c`) granting pull and push on the scope asked
 /// for, to the user `strata` with password `s3cret` only (Basic on the token request).
 final class TokenServer {
-    let pid: Int32
+    let server: LoopbackServer
     let realm: String
     let certificate: String
 
@@ -18,29 +18,11 @@ final class TokenServer {
                 "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate, "-days", "1",
                 "-subj", "/CN=strata-token-test",
             ])
-        let port = try await Tool.check(
-            "python3", ["-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"]
-        ).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let port = try await LoopbackServer.freePort()
         realm = "http://127.0.0.1:\(port)/token"
         try Self.script.write(toFile: t.at("token-server.py"), atomically: true, encoding: .utf8)
-        // Started in its own session, its output nowhere, so that no pipe of the test's waits on it.
-        let started = try await Tool.check(
-            "sh",
-            [
-                "-c", "setsid python3 \"$1\" \"$2\" \"$3\" \"$4\" </dev/null >/dev/null 2>&1 & echo $!", "-",
-                t.at("token-server.py"), port, key, certificate,
-            ])
-        pid = Int32(started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
-        try await Tool.check(
-            "python3",
-            [
-                "-c",
-                "import socket,sys,time\nfor _ in range(200):\n try:\n  socket.create_connection(('127.0.0.1',\(port)),0.2).close();sys.exit(0)\n except OSError: time.sleep(0.05)\nsys.exit(1)",
-            ])
-    }
-
-    deinit {
-        if pid > 0 { kill(pid, SIGKILL) }
+        server = try await LoopbackServer(
+            port: port, command: ["python3", t.at("token-server.py"), port, key, certificate])
     }
 
     /// The registry's `auth.token` section for this service.
