@@ -46,12 +46,16 @@ struct PushCommand: ParsableCommand {
         let result = try runAsync {
             try await client.use { client in
                 var pusher = ImagePusher(content: content, client: client)
-                pusher.onBlob = { d, sent in Output.progressNote("\(sent ? "pushed" : "exists") \(d.digest)") }
+                let progress = TransferProgress("pushing")
+                pusher.onProgress = progress.progress
+                pusher.onBlob = { d, outcome in progress.settled(d, outcome.rawValue) }
                 return try await pusher.push(name, to: ref)
             }
         }
         if json { return try Output.json(result) }
-        print("\(ref): \(result.target.digest) (\(result.uploaded) blobs pushed, \(result.present) already there)")
+        print(
+            "\(ref): \(result.target.digest) (\(result.uploaded) blobs pushed, \(result.mounted) mounted, "
+                + "\(result.present) already there)")
     }
 }
 
@@ -67,11 +71,6 @@ struct PullCommand: ParsableCommand {
     @Flag(help: "Unpack the layers into snapshots.") var unpack = false
     @Flag(help: "Print the result as JSON.") var json = false
 
-    struct PullResult: Encodable {
-        var pull: ImagePuller.Result
-        var unpack: ImageUnpacker.Result?
-    }
-
     func run() throws {
         let ref = try ImageReference(parsing: source)
         let root = try options.store.open()
@@ -82,18 +81,18 @@ struct PullCommand: ParsableCommand {
             guard parts.count == 2 else { throw ValidationError("--platform is OS/ARCH, as linux/amd64") }
             puller.platform = Platform(architecture: String(parts[1]), os: String(parts[0]))
         }
-        puller.onBlob = { d, fetched in Output.progressNote("\(fetched ? "pulled" : "present") \(d.digest)") }
-        let (p, target) = (puller, name ?? ref.description)
-        let pulled = try runAsync { try await client.use { _ in try await p.pull(ref, as: target) } }
-        var unpacked: ImageUnpacker.Result?
+        let progress = TransferProgress("pulling")
+        puller.onProgress = progress.progress
+        puller.onBlob = { d, fetched in progress.settled(d, fetched ? "done" : "present") }
+        var unpacker: ImageUnpacker?
         if unpack {
-            var unpacker = ImageUnpacker(root: root, snapshotter: try root.snapshotter(options.snapshotter))
-            unpacker.lease = options.lease
-            unpacker.platform = puller.platform
-            unpacked = try unpacker.unpack(pulled.target)
+            unpacker = ImageUnpacker(root: root, snapshotter: try root.snapshotter(options.snapshotter))
+            unpacker?.lease = options.lease
         }
-        if json { return try Output.json(PullResult(pull: pulled, unpack: unpacked)) }
+        let (p, target, u) = (puller, name ?? ref.description, unpacker)
+        let pulled = try runAsync { try await client.use { _ in try await p.pull(ref, as: target, unpackingWith: u) } }
+        if json { return try Output.json(pulled) }
         print("\(pulled.name): \(pulled.target.digest) (\(pulled.downloaded) blobs pulled, \(pulled.present) present)")
-        if let unpacked { print(unpacked.chainID) }
+        if let unpacked = pulled.unpack { print(unpacked.chainID) }
     }
 }

@@ -26,70 +26,117 @@ extension RegistryClient {
         return false
     }
 
-    /// Uploads a stored blob: monolithic when small, else chunked; a chunk that fails is retried
-    /// from the offset the registry reports for the session (`GET` of the upload's location).
+    /// How a blob reached the repository.
+    public enum Upload: Sendable {
+        /// Sent, in one PUT or in chunks.
+        case uploaded
+        /// Mounted from another repository of the registry (nothing sent).
+        case mounted(from: String)
+    }
+
+    /// Puts a stored blob into `repository`: mounted from one of `mountFrom` (repositories of
+    /// this registry said to hold it) when the registry agrees, else sent, in one PUT when small
+    /// or in PATCH chunks. When a request fails for a transient reason (`retrying`), the upload
+    /// asks the registry where its session stands and continues from that offset; a session the
+    /// registry no longer knows starts over.
     public func upload(
-        _ repository: String, _ blob: Descriptor, from file: Handle, onProgress: (@Sendable (Int64) -> Void)? = nil
-    ) async throws {
-        let scope = Self.scope(repository, push: true)
-        let start = url(repository, "blobs/uploads/")
-        let opened = try await Self.expect(
+        _ repository: String, _ blob: Descriptor, from file: Handle, mountFrom: [String] = [],
+        onProgress: (@Sendable (Int64) -> Void)? = nil
+    ) async throws -> Upload {
+        let scope = Self.scope(repository, push: true, from: mountFrom)
+        var location: String?
+        var offset: Int64 = 0
+        var sources = mountFrom[...]
+        var resuming = false
+        return try await retrying {
+            if resuming, let here = location {
+                if let status = try await uploadStatus(here, scope: scope) {
+                    (location, offset) = status
+                } else {
+                    (location, offset) = (nil, 0)
+                }
+            }
+            resuming = true
+            while location == nil {
+                switch try await openUpload(repository, blob.digest, mountFrom: sources.first, scope: scope) {
+                case .mounted(let from):
+                    onProgress?(blob.size)
+                    return .mounted(from: from)
+                case .session(let opened):
+                    location = opened
+                    offset = 0
+                    if !sources.isEmpty { sources = sources.dropFirst() }
+                }
+            }
+            while blob.size - offset > Int64(Self.chunkSize) {
+                let chunk = try Self.read(file, at: offset, count: Self.chunkSize)
+                let here = location!
+                let r = try await Self.expect(
+                    try await send(scope: scope) {
+                        var q = HTTPClientRequest(url: here)
+                        q.method = .PATCH
+                        q.headers.add(name: "Content-Type", value: "application/octet-stream")
+                        q.headers.add(name: "Content-Length", value: String(chunk.readableBytes))
+                        q.body = .bytes(chunk)
+                        return q
+                    }, [202], "PATCH", here)
+                location = r.headers.first(name: "Location").map(absolute) ?? here
+                offset += Int64(chunk.readableBytes)
+                onProgress?(offset)
+            }
+            let rest = Int(blob.size - offset)
+            let body = try Self.read(file, at: offset, count: rest)
+            let finish = location! + (location!.contains("?") ? "&" : "?") + "digest=" + blob.digest.description
+            _ = try await Self.expect(
+                try await send(scope: scope) {
+                    var q = HTTPClientRequest(url: finish)
+                    q.method = .PUT
+                    q.headers.add(name: "Content-Type", value: "application/octet-stream")
+                    q.headers.add(name: "Content-Length", value: String(rest))
+                    q.body = .bytes(body)
+                    return q
+                }, [201], "PUT", finish)
+            onProgress?(blob.size)
+            return .uploaded
+        }
+    }
+
+    private enum Opened {
+        case mounted(String)
+        case session(String)
+    }
+
+    /// `POST .../blobs/uploads/`, asking to mount `digest` from `source` when given: 201 is a
+    /// mount, 202 an upload session (a registry that would not mount opens one instead).
+    private func openUpload(_ repository: String, _ digest: Digest, mountFrom source: String?, scope: String)
+        async throws -> Opened
+    {
+        var start = url(repository, "blobs/uploads/")
+        if let source { start += "?mount=\(digest)&from=\(source)" }
+        let here = start
+        let r = try await Self.expect(
             try await send(scope: scope) {
-                var q = HTTPClientRequest(url: start)
+                var q = HTTPClientRequest(url: here)
                 q.method = .POST
                 q.headers.add(name: "Content-Length", value: "0")
                 return q
-            }, [202], "POST", start)
-        guard var location = opened.headers.first(name: "Location").map(absolute) else {
-            throw RegistryError.protocolViolation("POST \(start): no Location for the upload")
+            }, [201, 202], "POST", here)
+        if r.status.code == 201, let source { return .mounted(source) }
+        guard let location = r.headers.first(name: "Location").map(absolute) else {
+            throw RegistryError.protocolViolation("POST \(here): no Location for the upload")
         }
-        var offset: Int64 = 0
-        if blob.size > Int64(Self.chunkSize) {
-            var failures = 0
-            while offset < blob.size {
-                let count = Int(min(Int64(Self.chunkSize), blob.size - offset))
-                let chunk = try Self.read(file, at: offset, count: count)
-                do {
-                    let here = location
-                    let r = try await Self.expect(
-                        try await send(scope: scope) {
-                            var q = HTTPClientRequest(url: here)
-                            q.method = .PATCH
-                            q.headers.add(name: "Content-Type", value: "application/octet-stream")
-                            q.headers.add(name: "Content-Length", value: String(count))
-                            q.body = .bytes(chunk)
-                            return q
-                        }, [202], "PATCH", here)
-                    location = r.headers.first(name: "Location").map(absolute) ?? location
-                    offset += Int64(count)
-                    onProgress?(offset)
-                } catch {
-                    failures += 1
-                    guard failures <= 5 else { throw error }
-                    try await Task.sleep(for: .milliseconds(200 * failures))
-                    (location, offset) = try await uploadStatus(location, scope: scope)
-                }
-            }
-        }
-        let rest = Int(blob.size - offset)
-        let body = try Self.read(file, at: offset, count: rest)
-        let finish = location + (location.contains("?") ? "&" : "?") + "digest=" + blob.digest.description
-        _ = try await Self.expect(
-            try await send(scope: scope) {
-                var q = HTTPClientRequest(url: finish)
-                q.method = .PUT
-                q.headers.add(name: "Content-Type", value: "application/octet-stream")
-                q.headers.add(name: "Content-Length", value: String(rest))
-                q.body = .bytes(body)
-                return q
-            }, [201], "PUT", finish)
-        onProgress?(blob.size)
+        return .session(location)
     }
 
-    /// Where an upload session stands: its location and the bytes the registry has.
-    private func uploadStatus(_ location: String, scope: String) async throws -> (String, Int64) {
-        let r = try await Self.expect(
-            try await send(scope: scope) { HTTPClientRequest(url: location) }, [204], "GET", location)
+    /// Where an upload session stands: its location and the bytes the registry has; nil when
+    /// the registry no longer knows the session (404, or a 400 for a state it cannot read).
+    private func uploadStatus(_ location: String, scope: String) async throws -> (String, Int64)? {
+        let r = try await send(scope: scope) { HTTPClientRequest(url: location) }
+        if [400, 404].contains(r.status.code) {
+            _ = try? await r.body.collect(upTo: 1 << 16)
+            return nil
+        }
+        _ = try await Self.expect(r, [204], "GET", location)
         let range = r.headers.first(name: "Range") ?? "0--1"
         let end = range.split(separator: "-").last.flatMap { Int64($0) } ?? -1
         return (r.headers.first(name: "Location").map(absolute) ?? location, end + 1)
@@ -110,12 +157,26 @@ extension RegistryClient {
         return buffer
     }
 
-    /// Downloads blob `d` into `writer` (resuming at its offset with a Range request), checking
-    /// size and digest as it commits. A redirect to another host is followed without credentials.
+    /// Downloads blob `d` into `writer` (resuming at its offset with a Range request, also after
+    /// a transient failure), checking size and digest as it commits. A redirect to another host
+    /// is followed without credentials. Bytes whose digest is wrong are discarded with the ingest.
     public func download(
         _ repository: String, _ d: Descriptor, into writer: ContentWriter,
         onProgress: (@Sendable (Int64) -> Void)? = nil
     ) async throws {
+        let target = try await retrying { try await fetch(repository, d, into: writer, onProgress: onProgress) }
+        do {
+            try writer.commit(size: d.size, expected: d.digest, labels: [:])
+        } catch ContentError.alreadyExists {
+        } catch ContentError.digestMismatch(_, let expected, let actual) {
+            throw RegistryError.digestMismatch(url: target, expected: expected, actual: actual)
+        }
+    }
+
+    /// Appends the rest of blob `d` to `writer`; returns the URL it came from.
+    private func fetch(
+        _ repository: String, _ d: Descriptor, into writer: ContentWriter, onProgress: (@Sendable (Int64) -> Void)?
+    ) async throws -> String {
         var target = url(repository, "blobs/\(d.digest)")
         let scope = Self.scope(repository, push: false)
         var response: HTTPClientResponse
@@ -141,15 +202,14 @@ extension RegistryClient {
         let r = try await Self.expect(response, [200, 206], "GET", target)
         if r.status.code == 200 && writer.offset > 0 { try writer.truncate() }
         for try await chunk in r.body {
+            guard writer.offset + Int64(chunk.readableBytes) <= d.size else {
+                try writer.truncate()
+                throw RegistryError.protocolViolation("\(target): more than the \(d.size) bytes the descriptor gives")
+            }
             try chunk.withUnsafeReadableBytes { try writer.write($0) }
             onProgress?(writer.offset)
         }
-        do {
-            try writer.commit(size: d.size, expected: d.digest, labels: [:])
-        } catch ContentError.alreadyExists {
-        } catch ContentError.digestMismatch(_, let expected, let actual) {
-            throw RegistryError.digestMismatch(url: target, expected: expected, actual: actual)
-        }
+        return target
     }
 
     /// The manifest or index `reference` names, checked against its digest (the one asked for,

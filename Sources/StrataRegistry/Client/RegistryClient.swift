@@ -7,18 +7,22 @@ import Synchronization
 /// An OCI distribution-spec client for one registry host: requests with the registry's auth
 /// (anonymous, Basic, or Bearer tokens fetched from its `WWW-Authenticate` challenge, per
 /// repository scope), TLS unless plain HTTP is allowed (`--plain-http`, or a loopback host).
-/// Redirects are followed by hand so that credentials never go to another host.
+/// Redirects are followed by hand so that credentials never go to another host. A registry that
+/// cannot be reached, or answers 5xx, is tried again for up to `patience` (see `retrying`).
 public final class RegistryClient: Sendable {
     public let host: String
     let base: String
     let credentials: Credentials?
     let http: HTTPClient
+    /// How long a transfer keeps retrying a registry that went away before it gives up.
+    let patience: Duration
     /// Bearer tokens by scope, and whether the registry wants Basic.
     private let tokens = Mutex<[String: String]>([:])
     private let basic = Mutex(false)
 
-    public init(host: String, plainHTTP: Bool, credentials: Credentials?) {
+    public init(host: String, plainHTTP: Bool, credentials: Credentials?, patience: Duration = .seconds(60)) {
         self.host = host
+        self.patience = patience
         base = (plainHTTP ? "http://" : "https://") + host
         self.credentials = credentials
         http = HTTPClient(
@@ -94,7 +98,7 @@ public final class RegistryClient: Sendable {
         }
         var query = url.queryItems ?? []
         if let service = challenge.parameters["service"] { query.append(URLQueryItem(name: "service", value: service)) }
-        if let scope { query.append(URLQueryItem(name: "scope", value: scope)) }
+        for s in scope?.split(separator: " ") ?? [] { query.append(URLQueryItem(name: "scope", value: String(s))) }
         url.queryItems = query
         guard let tokenURL = url.string else { throw RegistryError.unauthorized(host: host, "bad realm \(realm)") }
         var request = HTTPClientRequest(url: tokenURL)
@@ -130,7 +134,10 @@ public final class RegistryClient: Sendable {
     /// An absolute URL for a `Location` header (registries send absolute or path-only ones).
     func absolute(_ location: String) -> String { location.hasPrefix("/") ? base + location : location }
 
-    static func scope(_ repository: String, push: Bool) -> String {
-        "repository:\(repository):" + (push ? "pull,push" : "pull")
+    /// The token scope for `repository`; a mount also reads the repositories it mounts from
+    /// (several scopes are separated by spaces and sent as several `scope` parameters).
+    static func scope(_ repository: String, push: Bool, from sources: [String] = []) -> String {
+        (["repository:\(repository):" + (push ? "pull,push" : "pull")] + sources.map { "repository:\($0):pull" })
+            .joined(separator: " ")
     }
 }

@@ -7,6 +7,10 @@ import StrataStore
 /// config and the layers it lacks, a few at once, each streamed into a resumable ingest named by
 /// its digest and checked against it before it is stored. A pull killed half-way and run again
 /// continues where each ingest stopped. The image is named only when all of it is stored.
+///
+/// With an unpacker, the layers unpack into snapshots while the later ones download: layer N is
+/// applied as soon as it and the layers below it are stored, and one whose chain ID is already
+/// committed is skipped.
 public struct ImagePuller: Sendable {
     public let content: ContentStore
     public let client: RegistryClient
@@ -15,6 +19,8 @@ public struct ImagePuller: Sendable {
     public var parallel = 3
     /// Called as each blob is settled: downloaded (true) or already stored (false).
     public var onBlob: (@Sendable (Descriptor, Bool) -> Void)?
+    /// Called as a blob's bytes arrive: the blob and the bytes stored so far.
+    public var onProgress: (@Sendable (Descriptor, Int64) -> Void)?
 
     public init(content: ContentStore, client: RegistryClient) {
         self.content = content
@@ -27,29 +33,61 @@ public struct ImagePuller: Sendable {
         public var manifest: Descriptor
         public var downloaded: Int
         public var present: Int
+        /// What the unpack did, when there was one.
+        public var unpack: ImageUnpacker.Result?
     }
 
-    public func pull(_ ref: ImageReference, as name: String) async throws -> Result {
-        let (target, bytes) = try await client.manifest(ref.repository, ref.reference)
+    public func pull(_ ref: ImageReference, as name: String, unpackingWith unpacker: ImageUnpacker? = nil)
+        async throws -> Result
+    {
+        let client = client
+        let (target, bytes) = try await client.retrying { try await client.manifest(ref.repository, ref.reference) }
         try store(bytes, target)
         var manifestDescriptor = target
         var manifestBytes = bytes
         while MediaType.isIndex(manifestDescriptor.mediaType) {
             let index = try JSONDecoder().decode(ImageIndexDocument.self, from: Data(manifestBytes))
-            let chosen = try ImageImporter.pick(index, manifestDescriptor, platform)
-            (manifestDescriptor, manifestBytes) = try await client.manifest(ref.repository, chosen.digest.description)
+            let chosen = try ImageImporter.pick(index, manifestDescriptor, platform).digest.description
+            (manifestDescriptor, manifestBytes) = try await client.retrying {
+                try await client.manifest(ref.repository, chosen)
+            }
             try store(manifestBytes, manifestDescriptor)
         }
         guard MediaType.isManifest(manifestDescriptor.mediaType) else {
             throw RegistryError.protocolViolation("\(ref): \(manifestDescriptor.mediaType) is not an image manifest")
         }
         let manifest = try JSONDecoder().decode(ImageManifest.self, from: Data(manifestBytes))
-        let blobs = [manifest.config] + manifest.layers
         var result = Result(name: name, target: target, manifest: manifestDescriptor, downloaded: 0, present: 0)
-        let missing = blobs.filter { (try? content.info($0.digest)) == nil }
-        result.present = blobs.count - missing.count
-        for d in blobs where !missing.contains(where: { $0.digest == d.digest }) { onBlob?(d, false) }
-        let (store, registry, report, repository) = (content, client, onBlob, ref.repository)
+        // The config first: the unpack reads the diffIDs from it.
+        result.downloaded += try await fetch([manifest.config], ref, nil)
+        let arrivals = LayerArrivals()
+        async let unpacked = arrivals.unpack(unpacker, target, platform: platform)
+        do {
+            result.downloaded += try await fetch(manifest.layers, ref, arrivals)
+        } catch {
+            arrivals.fail(error)
+            _ = try? await unpacked
+            throw error
+        }
+        result.present = manifest.layers.count + 1 - result.downloaded
+        try content.setImage(name, target)
+        result.unpack = try await unpacked
+        return result
+    }
+
+    /// Stores the blobs the store lacks, `parallel` at once in the given order, telling
+    /// `arrivals` of each as it is stored; the number downloaded.
+    private func fetch(_ blobs: [Descriptor], _ ref: ImageReference, _ arrivals: LayerArrivals?) async throws -> Int {
+        let (store, registry, report, progress) = (content, client, onBlob, onProgress)
+        var missing: [Descriptor] = []
+        for d in blobs {
+            if (try? content.info(d.digest)) != nil {
+                arrivals?.stored(d.digest)
+                report?(d, false)
+            } else if !missing.contains(where: { $0.digest == d.digest }) {
+                missing.append(d)
+            }
+        }
         try await withThrowingTaskGroup(of: Void.self) { group in
             var next = missing.makeIterator()
             func start() {
@@ -57,21 +95,68 @@ public struct ImagePuller: Sendable {
                 group.addTask {
                     let writer = try store.writer(ref: "pull-\(d.digest)", total: d.size)
                     defer { writer.close() }
-                    try await registry.download(repository, d, into: writer)
+                    var bytes: (@Sendable (Int64) -> Void)?
+                    if let progress { bytes = { progress(d, $0) } }
+                    try await registry.download(ref.repository, d, into: writer, onProgress: bytes)
+                    try DistributionSource.record(d.digest, at: ref.host, ref.repository, in: store)
+                    arrivals?.stored(d.digest)
                     report?(d, true)
                 }
             }
             for _ in 0..<parallel { start() }
             while try await group.next() != nil { start() }
         }
-        result.downloaded = missing.count
-        try content.setImage(name, target)
-        return result
+        return missing.count
     }
 
     /// Stores a manifest or index, unless it is there.
     private func store(_ bytes: [UInt8], _ d: Descriptor) throws {
         if (try? content.info(d.digest)) != nil { return }
         _ = try content.put(bytes)
+    }
+}
+
+/// The layers stored so far, for an unpack running on its own thread beside the downloads: it
+/// waits for each layer it must apply, or for the downloads' failure.
+final class LayerArrivals: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var stored = Set<Digest>()
+    private var failure: (any Error)?
+
+    func stored(_ digest: Digest) {
+        condition.lock()
+        stored.insert(digest)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func fail(_ error: any Error) {
+        condition.lock()
+        failure = error
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func wait(_ digest: Digest) throws {
+        condition.lock()
+        defer { condition.unlock() }
+        while !stored.contains(digest) {
+            if let failure { throw failure }
+            condition.wait()
+        }
+    }
+
+    /// Runs `unpacker`, if any, on a thread of its own (it blocks, on the filesystem and on
+    /// arrivals).
+    func unpack(_ unpacker: ImageUnpacker?, _ target: Descriptor, platform: Platform) async throws
+        -> ImageUnpacker.Result?
+    {
+        guard var u = unpacker else { return nil }
+        u.platform = platform
+        u.awaitLayer = { [self] in try wait($0.digest) }
+        let job = u
+        return try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Swift.Result { try job.unpack(target) }) }
+        }
     }
 }

@@ -5,12 +5,19 @@ import StrataStore
 
 /// Pushes an image of the store to a registry: blobs the repository lacks (checked with HEAD),
 /// then child manifests by digest, then the image's manifest or index under the tag, each with
-/// its media type. A blob the registry has is never sent again.
+/// its media type. A blob the registry has is never sent again, and one recorded in another
+/// repository of the same registry (`DistributionSource`) is mounted from there.
 public struct ImagePusher: Sendable {
     public let content: ContentStore
     public let client: RegistryClient
-    /// Called as each blob is settled: uploaded (true) or already there (false).
-    public var onBlob: (@Sendable (Descriptor, Bool) -> Void)?
+    /// Called as each blob is settled.
+    public var onBlob: (@Sendable (Descriptor, Outcome) -> Void)?
+    /// Called as a blob's bytes go up: the blob and the bytes the registry has.
+    public var onProgress: (@Sendable (Descriptor, Int64) -> Void)?
+
+    public enum Outcome: String, Codable, Sendable {
+        case uploaded, mounted, present
+    }
 
     public init(content: ContentStore, client: RegistryClient) {
         self.content = content
@@ -21,6 +28,8 @@ public struct ImagePusher: Sendable {
         public var target: Descriptor
         public var reference: String
         public var uploaded: Int
+        /// Blobs the registry mounted from another repository.
+        public var mounted: Int
         public var present: Int
     }
 
@@ -28,24 +37,37 @@ public struct ImagePusher: Sendable {
         let target = try content.image(name).target
         let blobs = try ImageExporter(content: content).blobs(of: target)
         var seen = Set<Digest>()
-        var result = Result(target: target, reference: ref.description, uploaded: 0, present: 0)
-        try await client.ping()
+        var result = Result(target: target, reference: ref.description, uploaded: 0, mounted: 0, present: 0)
+        try await client.retrying { try await client.ping() }
         for d in blobs.reversed() where seen.insert(d.digest).inserted {
             if MediaType.isIndex(d.mediaType) || MediaType.isManifest(d.mediaType) {
                 let bytes = try content.open(d.digest).readToEnd(limit: 16 << 20)
                 let tag = d.digest == target.digest ? (ref.tag ?? (ref.digest == nil ? "latest" : nil)) : nil
-                try await client.putManifest(ref.repository, tag ?? d.digest.description, d, bytes)
+                let reference = tag ?? d.digest.description
+                try await client.retrying { try await client.putManifest(ref.repository, reference, d, bytes) }
                 continue
             }
-            if try await client.blobExists(ref.repository, d.digest) {
-                result.present += 1
-                onBlob?(d, false)
-                continue
+            let outcome = try await push(d, to: ref)
+            switch outcome {
+            case .uploaded: result.uploaded += 1
+            case .mounted: result.mounted += 1
+            case .present: result.present += 1
             }
-            try await client.upload(ref.repository, d, from: try content.open(d.digest))
-            result.uploaded += 1
-            onBlob?(d, true)
+            try DistributionSource.record(d.digest, at: ref.host, ref.repository, in: content)
+            onBlob?(d, outcome)
         }
         return result
+    }
+
+    private func push(_ d: Descriptor, to ref: ImageReference) async throws -> Outcome {
+        let client = client
+        if try await client.retrying({ try await client.blobExists(ref.repository, d.digest) }) { return .present }
+        let sources = DistributionSource.repositories(of: d.digest, at: ref.host, in: content, except: ref.repository)
+        var bytes: (@Sendable (Int64) -> Void)?
+        if let progress = onProgress { bytes = { progress(d, $0) } }
+        let upload = try await client.upload(
+            ref.repository, d, from: try content.open(d.digest), mountFrom: sources, onProgress: bytes)
+        if case .mounted = upload { return .mounted }
+        return .uploaded
     }
 }

@@ -15,13 +15,16 @@ import StrataSnapshots
 /// diffID does not match the image's config, is discarded with its Active snapshot and nothing is
 /// committed for it. Two unpacks of one image may race: the loser's commit finds the chain ID
 /// taken and discards its own copy.
-public struct ImageUnpacker {
+public struct ImageUnpacker: Sendable {
     public let root: StateRoot
     public let snapshotter: LocalSnapshotter
     public var lease: String?
     public var platform = Platform.current
     /// Called after each layer: its index, chain ID and whether it was applied (false: present).
-    public var onLayer: ((Int, Digest, Bool) -> Void)?
+    public var onLayer: (@Sendable (Int, Digest, Bool) -> Void)?
+    /// Called before a layer is applied, to wait until its blob is stored (a pull that unpacks
+    /// as it downloads); throwing ends the unpack.
+    public var awaitLayer: (@Sendable (Descriptor) throws -> Void)?
 
     public init(root: StateRoot, snapshotter: LocalSnapshotter, lease: String? = nil) {
         self.root = root
@@ -88,6 +91,7 @@ public struct ImageUnpacker {
         throws -> Bool
     {
         if let info = try? s.stat(name), info.kind == .committed { return false }
+        try awaitLayer?(layer)
         let key = "extract-\(Int64(Date().timeIntervalSince1970 * 1e9))-\(UInt32.random(in: 0...UInt32.max)) \(name)"
         _ = try s.prepare(key, parent: parent, labels: ["containerd.io/snapshot.ref": name])
         do {

@@ -1,19 +1,16 @@
 import Foundation
 import StrataTestSupport
 
-/// A helper server of the tests (a registry, a token service) on 127.0.0.1: started in a
-/// session of its own with its output nowhere, so that no pipe of the test waits on it; ready
-/// once its port accepts connections; killed when released.
+/// A helper server of the tests (a registry, a token service, a proxy) on 127.0.0.1, run in
+/// the `Background`; ready once its port accepts connections; killed when released.
 final class LoopbackServer {
     let port: String
-    let pid: Int32
+    let process: Background
 
     /// Runs `command` (which must listen on `port`) and waits up to 10 s for it to listen.
     init(port: String, command: [String]) async throws {
         self.port = port
-        let started = try await Tool.check(
-            "sh", ["-c", "setsid \"$@\" </dev/null >/dev/null 2>&1 & echo $!", "-"] + command)
-        pid = Int32(started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        process = try await Background(command, output: nil)
         let ready = """
             import socket, sys, time
             for _ in range(200):
@@ -26,9 +23,7 @@ final class LoopbackServer {
         try await Tool.check("python3", ["-c", ready])
     }
 
-    deinit {
-        if pid > 0 { kill(pid, SIGKILL) }
-    }
+    deinit { process.kill() }
 
     /// A loopback port no one listens on now.
     static func freePort() async throws -> String {
