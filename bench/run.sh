@@ -3,7 +3,7 @@
 # Prints a table of medians and ratios. Never part of CI or the test command.
 #
 #   bench/run.sh [--source DIR] [--no-debootstrap] [--runs N] [--work DIR] [--skip-containerd] [--skip-umoci]
-#                [--merge-only] [--patch-only] [--grpc-only] [--grpc-seconds N]
+#                [--merge-only] [--patch-only] [--grpc-only] [--grpc-seconds N] [--registry-only]
 #
 # Two trees, one table each: a copy of a system directory (--source, default /usr), then a
 # Debian minimal root made with `debootstrap --variant=minbase` (skipped when debootstrap cannot
@@ -13,7 +13,10 @@
 # batch mode; --patch-only runs that one alone. A fifth loads `strata serve` (overlay and native)
 # and a private containerd's own native snapshotter and content store with 16 concurrent clients
 # (bench/grpcload, Go, built offline against Debian's containerd sources) for --grpc-seconds
-# (default 60); --grpc-only runs that one alone.
+# (default 60); --grpc-only runs that one alone. A sixth pushes and pulls the copy of --source as a
+# one-layer gzip image through Debian's docker-registry on loopback: Strata beside `skopeo copy`
+# and `ctr images fetch/pull --plain-http`, each on an empty registry, root or daemon;
+# --registry-only runs that one alone.
 #
 # Needs root (containerd, tmpfs, owners), ~40 GB of disk under --work and ~16 GB of memory for a
 # copy of /usr. Installs what it needs from Debian (umoci, containerd, zstd, time, debootstrap).
@@ -31,6 +34,7 @@ MERGE_ONLY=0
 PATCH_ONLY=0
 GRPC_ONLY=0
 GRPC_SECONDS=60
+REGISTRY_ONLY=0
 while (($#)); do
     case $1 in
     --source) SOURCE=$2; shift 2 ;;
@@ -43,14 +47,15 @@ while (($#)); do
     --patch-only) PATCH_ONLY=1; shift ;;
     --grpc-only) GRPC_ONLY=1; shift ;;
     --grpc-seconds) GRPC_SECONDS=$2; shift 2 ;;
-    *) echo "usage: $0 [--source DIR] [--no-debootstrap] [--runs N] [--work DIR] [--skip-containerd] [--skip-umoci] [--merge-only] [--patch-only] [--grpc-only] [--grpc-seconds N]" >&2; exit 2 ;;
+    --registry-only) REGISTRY_ONLY=1; shift ;;
+    *) echo "usage: $0 [--source DIR] [--no-debootstrap] [--runs N] [--work DIR] [--skip-containerd] [--skip-umoci] [--merge-only] [--patch-only] [--grpc-only] [--grpc-seconds N] [--registry-only]" >&2; exit 2 ;;
     esac
 done
 [[ $(id -u) -eq 0 ]] || { echo "bench: run as root (containerd, tmpfs, file owners)" >&2; exit 1; }
 
 need=()
 for t in umoci:umoci containerd:containerd ctr:containerd zstd:zstd /usr/bin/time:time gzip:gzip rsync:rsync \
-    go:golang-go; do
+    go:golang-go docker-registry:docker-registry skopeo:skopeo; do
     command -v "${t%%:*}" >/dev/null 2>&1 || need+=("${t##*:}")
 done
 ((DEBOOTSTRAP)) && ! command -v debootstrap >/dev/null && need+=(debootstrap)
@@ -448,8 +453,85 @@ print(len(v) if isinstance(v, list) else v if v is not None else 0)' "$1" "$2"; 
     rm -rf "$D"
 }
 
+# bench_registry SOURCE: SOURCE as a one-layer gzip image (made by Strata), pushed and pulled
+# through a private docker-registry on loopback. Each push goes to an empty registry; each pull
+# into an empty root, OCI layout or containerd. "pull + unpack" ends with the image's tree in
+# snapshots (Strata: overlay; containerd: overlayfs), and the two trees are compared (treesum.py).
+bench_registry() {
+    local D=$WORK/registry src=$1 port ref image=docker.io/strata/bench:1
+    rm -rf "$D" && mkdir -p "$D"
+    say "registry: $src as a one-layer gzip image"
+    "$S" diff "$WORK/empty" "$src" -o "$D/layer.tar.gz" --compression gzip >>"$LOG" 2>&1
+    python3 "$ROOT/scripts/oci-archive.py" "$D/layer.tar.gz" gzip application/vnd.oci.image.layer.v1.tar+gzip \
+        amd64 "$image" "$D/oci" "$D/image.tar" >/dev/null
+    rm -f "$D/layer.tar.gz"
+    "$S" --root "$D/strata" image import "$D/image.tar" >>"$LOG" 2>&1
+    rm -f "$D/image.tar"
+    REGISTRY_SIZE=$(du -sb "$D/oci/blobs" | cut -f1)
+    port=$(python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])")
+    ref=127.0.0.1:$port/bench/image:1
+    printf 'version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n  secret: bench\n' \
+        "$D/registry" "$port" >"$D/registry.yml"
+    REGISTRY_PID=
+    registry_fresh() {
+        [[ -n $REGISTRY_PID ]] && kill "$REGISTRY_PID" 2>/dev/null && wait "$REGISTRY_PID" 2>/dev/null
+        rm -rf "$D/registry"
+        docker-registry serve "$D/registry.yml" >>"$LOG" 2>&1 &
+        REGISTRY_PID=$!
+        for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0; sleep 0.1; done
+        say "docker-registry did not start"; return 1
+    }
+    BEFORE=registry_fresh
+    median reg_push_strata "$S" --root "$D/strata" push "$image" "$ref"
+    median reg_push_skopeo skopeo copy --dest-tls-verify=false "oci:$D/oci:1" "docker://$ref"
+    BEFORE='rm -rf "$D/pull"'
+    median reg_pull_strata "$S" --root "$D/pull" pull "$ref"
+    median reg_pull_skopeo skopeo copy --src-tls-verify=false "docker://$ref" "oci:$D/pull:1"
+    median reg_unpack_strata "$S" --root "$D/pull" pull --unpack --snapshotter overlay "$ref"
+    local chain
+    chain=$("$S" --root "$D/pull" pull --unpack --snapshotter overlay --json "$ref" |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["unpack"]["chainID"])')
+    "$S" --root "$D/pull" snapshot view --snapshotter overlay check "$chain" >/dev/null
+    mkdir -p "$D/mnt"
+    "$S" --root "$D/pull" mount --snapshotter overlay check "$D/mnt"
+    python3 "$HERE/treesum.py" "$D/mnt" >"$D/strata.sum"
+    umount "$D/mnt"
+    rm -rf "$D/pull"
+    if ((CONTAINERD)); then
+        BEFORE='ctrd_stop; rm -rf "$D/ctrd"; ctrd_start "$D/ctrd"'
+        median reg_pull_ctr ctr_ images fetch --plain-http "$ref"
+        median reg_unpack_ctr ctr_ images pull --plain-http --snapshotter overlayfs "$ref"
+        ctr_ images mount --snapshotter overlayfs "$ref" "$D/mnt" >/dev/null
+        python3 "$HERE/treesum.py" "$D/mnt" >"$D/containerd.sum"
+        ctr_ images unmount "$D/mnt" >/dev/null
+        ctrd_stop
+        rm -rf "$D/ctrd"
+        if cmp -s "$D/strata.sum" "$D/containerd.sum"; then REG_CHECK=same; else REG_CHECK=DIFFERENT; fi
+    fi
+    BEFORE=
+    kill "$REGISTRY_PID" 2>/dev/null && wait "$REGISTRY_PID" 2>/dev/null
+    {
+        echo
+        echo "### push and pull through docker-registry on loopback: $src as one gzip layer, $((REGISTRY_SIZE / 1000000)) MB of blobs (seconds, median of $RUNS)"
+        echo
+        echo "| operation | Strata | skopeo copy | containerd (ctr) | skopeo / Strata | containerd / Strata |"
+        echo "|---|---|---|---|---|---|"
+        echo "| push (to an empty registry) | ${T[reg_push_strata]} | ${T[reg_push_skopeo]} | | $(ratio "${T[reg_push_skopeo]}" "${T[reg_push_strata]}") | |"
+        echo "| pull (blobs into an empty store) | ${T[reg_pull_strata]} | ${T[reg_pull_skopeo]} | ${T[reg_pull_ctr]:--} | $(ratio "${T[reg_pull_skopeo]}" "${T[reg_pull_strata]}") | $( ((CONTAINERD)) && ratio "${T[reg_pull_ctr]}" "${T[reg_pull_strata]}") |"
+        echo "| pull + unpack into snapshots | ${T[reg_unpack_strata]} | | ${T[reg_unpack_ctr]:--} | | $( ((CONTAINERD)) && ratio "${T[reg_unpack_ctr]}" "${T[reg_unpack_strata]}") |"
+        echo "| unpacked trees (treesum.py) | ${REG_CHECK:-not compared} | | | | |"
+        true
+    } >>"$TABLES"
+    rm -rf "$D"
+}
+
 # shellcheck source=containerd.sh
 ((CONTAINERD)) && source "$HERE/containerd.sh"
+if ((REGISTRY_ONLY)); then
+    bench_registry "$SOURCE"
+    cat "$TABLES"
+    exit 0
+fi
 if ((GRPC_ONLY)); then
     bench_grpc
     cat "$TABLES"
@@ -469,6 +551,7 @@ bench_tree "$SOURCE" "$(basename "$SOURCE")"
 bench_ref_merge
 bench_patch
 bench_grpc
+bench_registry "$SOURCE"
 if ((DEBOOTSTRAP)); then
     ROOTFS=$WORK/debian-root
     if [[ ! -x $ROOTFS/usr/bin/dpkg ]]; then

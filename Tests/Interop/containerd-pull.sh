@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# containerd-pull.sh REF OUT_DIR [COMMAND...]
+# containerd-pull.sh [--import ARCHIVE] REF OUT_DIR [COMMAND...]
 #
 # Pulls REF from a registry over plain HTTP with a real, private containerd (Debian's 1.6:
-# `ctr images pull --plain-http`, unpacked by containerd into its overlayfs snapshotter), copies
+# `ctr images pull --plain-http`, unpacked by containerd into its overlayfs snapshotter), or with
+# --import, imports the OCI archive ARCHIVE that names the image REF (`ctr images import`); copies
 # the image's tree to OUT_DIR/rootfs (owners, modes, nanosecond times, xattrs kept), and, with a
 # COMMAND, runs it in a container of the image (runc), its output in OUT_DIR/run.out.
 # The daemon is the benchmark's (bench/containerd.sh); the system's containerd is never touched.
@@ -12,7 +13,12 @@ set +m
 
 PROG=${0##*/}
 die() { echo "$PROG: error: $*" >&2; exit 1; }
-[[ $# -ge 2 ]] || { echo "usage: $PROG REF OUT_DIR [COMMAND...]" >&2; exit 2; }
+ARCHIVE=
+if [[ ${1:-} == --import ]]; then
+    ARCHIVE=$(readlink -f -- "$2")
+    shift 2
+fi
+[[ $# -ge 2 ]] || { echo "usage: $PROG [--import ARCHIVE] REF OUT_DIR [COMMAND...]" >&2; exit 2; }
 REF=$1
 mkdir -p -- "$2/rootfs"
 OUT=$(readlink -f -- "$2")
@@ -26,8 +32,13 @@ TMP=$(mktemp -d /tmp/strata-pull.XXXXXX)
 ctrd_start "$TMP" || die "containerd did not start: $(tail -5 "$TMP/containerd.log")"
 trap 'ctrd_stop; rm -rf "$TMP"' EXIT
 
-ctr_ images pull --plain-http --snapshotter overlayfs "$REF" >"$TMP/pull.out" 2>&1 ||
-    { cat "$TMP/pull.out" >&2; die "ctr images pull failed"; }
+if [[ -n $ARCHIVE ]]; then
+    ctr_ images import --snapshotter overlayfs "$ARCHIVE" >"$TMP/pull.out" 2>&1 ||
+        { cat "$TMP/pull.out" >&2; die "ctr images import failed"; }
+else
+    ctr_ images pull --plain-http --snapshotter overlayfs "$REF" >"$TMP/pull.out" 2>&1 ||
+        { cat "$TMP/pull.out" >&2; die "ctr images pull failed"; }
+fi
 ctr_ images mount --snapshotter overlayfs "$REF" "$TMP/mnt" >"$TMP/mount.out" 2>&1 ||
     { cat "$TMP/mount.out" >&2; die "ctr images mount failed"; }
 (cd "$TMP/mnt" && tar --xattrs --xattrs-include='*' --numeric-owner --format=posix \

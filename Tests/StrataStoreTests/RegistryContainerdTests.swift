@@ -9,7 +9,8 @@ import Testing
 /// An image committed by Strata from a container, pushed to a real registry, is read by the
 /// other side: a fresh Strata root pulls and unpacks it to the container's tree, and a real
 /// containerd pulls it (`ctr images pull --plain-http`, `Tests/Interop/containerd-pull.sh`),
-/// unpacks it to the same tree and runs it with runc.
+/// unpacks it to the same tree and runs it with runc; and so does `ctr images import` of the
+/// image exported by `strata image export`.
 @Suite(.serialized) struct RegistryContainerdTests {
     static let script = RegistryTests.repositoryRoot + "/Tests/Interop/containerd-pull.sh"
 
@@ -75,5 +76,16 @@ import Testing
         #expect(try DirectorySnapshot.take(out + "/rootfs", directoryTimes: false) == container)
         let ran = try? String(contentsOfFile: out + "/run.out", encoding: .utf8)
         #expect(ran == "committed\n", "the container printed \(ran ?? "nothing")")
+
+        // The same image as an OCI archive: `ctr images import` takes it.
+        let name = "docker.io/strata/app:1"
+        _ = try await RegistryTests.strata(rootPath, ["image", "tag", "app:1", name])
+        _ = try await RegistryTests.strata(rootPath, ["image", "export", name, t.at("app.tar")])
+        let imported = t.directory("imported")
+        let i = try await Tool.run(Self.script, ["--import", t.at("app.tar"), name, imported, "/bin/cat", "/etc/app"])
+        #expect(i.succeeded, "\(i.stderr)")
+        #expect(try DirectorySnapshot.take(imported + "/rootfs", directoryTimes: false) == container)
+        let ranImported = try? String(contentsOfFile: imported + "/run.out", encoding: .utf8)
+        #expect(ranImported == "committed\n", "the container printed \(ranImported ?? "nothing")")
     }
 }

@@ -87,6 +87,12 @@ import Testing
         let inspected = try await Tool.check("skopeo", ["inspect", "--tls-verify=false", "docker://\(target)"])
         #expect(inspected.stdout.contains(digest))
         try await Tool.check(
+            "skopeo", ["copy", "--src-tls-verify=false", "docker://\(target)", "oci:\(t.at("by-skopeo")):v1"])
+        try await Tool.check("umoci", ["unpack", "--image", "\(t.at("by-skopeo")):v1", t.at("by-skopeo-bundle")])
+        #expect(
+            try DirectorySnapshot.take(t.at("by-skopeo-bundle") + "/rootfs", directoryTimes: false)
+                == DirectorySnapshot.take(reference, directoryTimes: false))
+        try await Tool.check(
             "skopeo",
             ["copy", "--dest-tls-verify=false", "oci:\(image.layout):v1", "docker://\(registry.address)/other/img:s"])
         let fromSkopeo = try await Self.strata(t.at("third"), ["pull", "\(registry.address)/other/img:s", "--json"])
@@ -179,5 +185,42 @@ import Testing
             ["--root", t.at("fresh"), "pull", target, "--username", "strata", "--password-stdin"],
             input: Array("s3cret\n".utf8))
         #expect(pulled.succeeded, "\(pulled.stderr)")
+    }
+
+    /// `pull --unpack` applies a layer while the ones above it still download: with the top
+    /// layer slowed down by a proxy, the bottom layer's snapshot is committed while the top
+    /// layer's ingest is still open.
+    @Test func pullUnpacksWhileLaterLayersDownload() async throws {
+        guard
+            TestEnvironment.requirementsMet(
+                tools: ["docker-registry", "umoci", "python3"], root: true,
+                fail: { Issue.record(Comment(rawValue: $0)) })
+        else { return }
+        let t = TempDirectory("registry-overlap")
+        defer { withExtendedLifetime(t) {} }
+        let registry = try await TestRegistry(t)
+        let image = try await UmociImage.build(
+            in: t, layers: ["echo small > small", "head -c 40000000 /dev/urandom > big"])
+        let root = t.at("root")
+        _ = try await Self.strata(root, ["image", "import", image.layout, "v1"])
+        _ = try await Self.strata(root, ["push", "v1", "\(registry.address)/strata/overlap:1"])
+        let proxy = try await RegistryFaultTests.proxy(registry, log: t.at("proxy.log"), ["--rate", "10000000"])
+
+        let fresh = t.at("fresh")
+        let pull = try await Background(
+            [
+                TestEnvironment.strataExecutable, "--root", fresh, "pull", "--unpack", "--snapshotter", "native",
+                "127.0.0.1:\(proxy.port)/strata/overlap:1",
+            ], output: t.at("pull"))
+        var committedWhilePulling = false
+        while pull.isRunning && !committedWhilePulling {
+            let r = try await Tool.strata(["--root", fresh, "snapshot", "ls", "--snapshotter", "native", "--json"])
+            let downloading = !((try? FileManager.default.contentsOfDirectory(atPath: fresh + "/ingest")) ?? []).isEmpty
+            committedWhilePulling = r.stdout.contains("\"Committed\"") && downloading
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let (out, err) = try await pull.wait()
+        #expect(committedWhilePulling, "no layer was unpacked before the download ended: \(out) \(err)")
+        #expect(out.contains("sha256:"), "pull: \(out) \(err)")
     }
 }

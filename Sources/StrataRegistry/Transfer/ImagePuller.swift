@@ -59,31 +59,33 @@ public struct ImagePuller: Sendable {
         let manifest = try JSONDecoder().decode(ImageManifest.self, from: Data(manifestBytes))
         var result = Result(name: name, target: target, manifest: manifestDescriptor, downloaded: 0, present: 0)
         // The config first: the unpack reads the diffIDs from it.
-        result.downloaded += try await fetch([manifest.config], ref, nil)
+        try await fetch([manifest.config], ref, nil, into: &result)
         let arrivals = LayerArrivals()
         async let unpacked = arrivals.unpack(unpacker, target, platform: platform)
         do {
-            result.downloaded += try await fetch(manifest.layers, ref, arrivals)
+            try await fetch(manifest.layers, ref, arrivals, into: &result)
         } catch {
             arrivals.fail(error)
             _ = try? await unpacked
             throw error
         }
-        result.present = manifest.layers.count + 1 - result.downloaded
         try content.setImage(name, target)
         result.unpack = try await unpacked
         return result
     }
 
     /// Stores the blobs the store lacks, `parallel` at once in the given order, telling
-    /// `arrivals` of each as it is stored; the number downloaded.
-    private func fetch(_ blobs: [Descriptor], _ ref: ImageReference, _ arrivals: LayerArrivals?) async throws -> Int {
+    /// `arrivals` of each as it is stored, and counts them in `result`.
+    private func fetch(
+        _ blobs: [Descriptor], _ ref: ImageReference, _ arrivals: LayerArrivals?, into result: inout Result
+    ) async throws {
         let (store, registry, report, progress) = (content, client, onBlob, onProgress)
         var missing: [Descriptor] = []
         for d in blobs {
             if (try? content.info(d.digest)) != nil {
                 arrivals?.stored(d.digest)
                 report?(d, false)
+                result.present += 1
             } else if !missing.contains(where: { $0.digest == d.digest }) {
                 missing.append(d)
             }
@@ -106,7 +108,7 @@ public struct ImagePuller: Sendable {
             for _ in 0..<parallel { start() }
             while try await group.next() != nil { start() }
         }
-        return missing.count
+        result.downloaded += missing.count
     }
 
     /// Stores a manifest or index, unless it is there.
