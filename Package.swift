@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .executable(name: "strata", targets: ["strata"]),
         .library(name: "StrataDiff", targets: ["StrataDiff"]),
+        .library(name: "StrataProcessors", targets: ["StrataProcessors"]),
         .library(name: "StrataArchive", targets: ["StrataArchive"]),
         .library(name: "StrataChanges", targets: ["StrataChanges"]),
         .library(name: "StrataCompression", targets: ["StrataCompression"]),
@@ -34,6 +35,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
         .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
@@ -89,7 +91,7 @@ let package = Package(
             name: "StrataStore",
             dependencies: [
                 "StrataChanges", "StrataCompression", "StrataContent", "StrataDiff", "StrataFS", "StrataMetadata",
-                "StrataSnapshots",
+                "StrataProcessors", "StrataSnapshots",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strictSwift),
@@ -97,10 +99,17 @@ let package = Package(
             name: "StrataArchive",
             dependencies: ["StrataFS", "StrataChanges", "StrataCompression"],
             swiftSettings: strictSwift),
+        // containerd's stream processors: the chain from a layer's media type to plain tar.
+        .target(
+            name: "StrataProcessors",
+            dependencies: [
+                "CStrata", "StrataCompression", "StrataContent", .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
+            swiftSettings: strictSwift),
         .target(
             name: "StrataDiff",
             dependencies: [
-                "StrataArchive", "StrataChanges", "StrataCompression", "StrataContent", "StrataFS",
+                "StrataArchive", "StrataChanges", "StrataCompression", "StrataContent", "StrataFS", "StrataProcessors",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift),
@@ -113,7 +122,7 @@ let package = Package(
             name: "StrataService",
             dependencies: [
                 "CStrata", "StrataStore", "StrataSnapshots", "StrataContent", "StrataDiff", "StrataCompression",
-                "StrataFS",
+                "StrataFS", "StrataProcessors",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
@@ -139,6 +148,7 @@ let package = Package(
             name: "strata",
             dependencies: [
                 "StrataDiff", "StrataStore", "StrataSnapshots", "StrataPatch", "StrataService", "StrataRegistry",
+                "StrataProcessors",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -153,7 +163,7 @@ let package = Package(
             swiftSettings: strictSwift),
         .testTarget(
             name: "StrataTests",
-            dependencies: ["StrataTestSupport", "StrataDiff", "StrataArchive", "StrataChanges"],
+            dependencies: ["StrataTestSupport", "StrataDiff", "StrataArchive", "StrataChanges", "StrataProcessors"],
             swiftSettings: strictSwift),
         .testTarget(
             name: "SecurityTests",

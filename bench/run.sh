@@ -474,17 +474,19 @@ bench_registry() {
         "$D/registry" "$port" >"$D/registry.yml"
     REGISTRY_PID=
     registry_fresh() {
-        [[ -n $REGISTRY_PID ]] && kill "$REGISTRY_PID" 2>/dev/null && wait "$REGISTRY_PID" 2>/dev/null
+        if [[ -n $REGISTRY_PID ]]; then kill "$REGISTRY_PID" 2>/dev/null; wait "$REGISTRY_PID" 2>/dev/null || true; fi
         rm -rf "$D/registry"
         docker-registry serve "$D/registry.yml" >>"$LOG" 2>&1 &
         REGISTRY_PID=$!
         for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0; sleep 0.1; done
         say "docker-registry did not start"; return 1
     }
-    BEFORE=registry_fresh
+    BEFORE='registry_fresh; sync'
     median reg_push_strata "$S" --root "$D/strata" push "$image" "$ref"
     median reg_push_skopeo skopeo copy --dest-tls-verify=false "oci:$D/oci:1" "docker://$ref"
-    BEFORE='rm -rf "$D/pull"'
+    # Each run starts with the previous one's files deleted and written back: a 6 GB tree still
+    # being flushed would slow the next run down.
+    BEFORE='rm -rf "$D/pull"; sync'
     median reg_pull_strata "$S" --root "$D/pull" pull "$ref"
     median reg_pull_skopeo skopeo copy --src-tls-verify=false "docker://$ref" "oci:$D/pull:1"
     median reg_unpack_strata "$S" --root "$D/pull" pull --unpack --snapshotter overlay "$ref"
@@ -498,8 +500,8 @@ bench_registry() {
     umount "$D/mnt"
     rm -rf "$D/pull"
     if ((CONTAINERD)); then
-        BEFORE='ctrd_stop; rm -rf "$D/ctrd"; ctrd_start "$D/ctrd"'
-        median reg_pull_ctr ctr_ images fetch --plain-http "$ref"
+        BEFORE='ctrd_stop; rm -rf "$D/ctrd"; sync; ctrd_start "$D/ctrd"'
+        median reg_pull_ctr ctr_ content fetch --plain-http "$ref"
         median reg_unpack_ctr ctr_ images pull --plain-http --snapshotter overlayfs "$ref"
         ctr_ images mount --snapshotter overlayfs "$ref" "$D/mnt" >/dev/null
         python3 "$HERE/treesum.py" "$D/mnt" >"$D/containerd.sum"
@@ -509,7 +511,8 @@ bench_registry() {
         if cmp -s "$D/strata.sum" "$D/containerd.sum"; then REG_CHECK=same; else REG_CHECK=DIFFERENT; fi
     fi
     BEFORE=
-    kill "$REGISTRY_PID" 2>/dev/null && wait "$REGISTRY_PID" 2>/dev/null
+    kill "$REGISTRY_PID" 2>/dev/null
+    wait "$REGISTRY_PID" 2>/dev/null || true
     {
         echo
         echo "### push and pull through docker-registry on loopback: $src as one gzip layer, $((REGISTRY_SIZE / 1000000)) MB of blobs (seconds, median of $RUNS)"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Strata needs on Debian, only when it is missing.
 #   install-deps.sh         build dependencies (libisal, libzstd, libsqlite3, pkg-config)
-#   install-deps.sh --test  also the tools the tests drive (GNU tar, python3, zstd, containerd, util-linux,
+#   install-deps.sh --test  also the tools the tests drive (GNU tar, python3, zstd, xz, containerd, util-linux,
 #                           umoci, skopeo, xfsprogs, runc, busybox-static, docker-registry, apache2-utils, Go
 #                           and containerd's Go sources)
 set -euo pipefail
@@ -17,7 +17,7 @@ if [[ ${1:-} == --test ]]; then
     for tool in tar:tar python3:python3 zstd:zstd containerd:containerd ctr:containerd mount:mount \
         mountpoint:util-linux setsid:util-linux timeout:coreutils truncate:coreutils umoci:umoci skopeo:skopeo \
         mkfs.xfs:xfsprogs losetup:mount go:golang-go runc:runc busybox:busybox-static \
-        docker-registry:docker-registry htpasswd:apache2-utils openssl:openssl; do
+        docker-registry:docker-registry htpasswd:apache2-utils openssl:openssl xz:xz-utils pgrep:procps; do
         command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("${tool##*:}")
     done
     # containerd's conformance suites and Go clients, built offline in GOPATH mode.

@@ -18,6 +18,8 @@
 #include <sys/un.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
+#include <signal.h>
+#include <spawn.h>
 
 const int strata_at_symlink_nofollow = AT_SYMLINK_NOFOLLOW;
 const int strata_at_empty_path = AT_EMPTY_PATH;
@@ -230,5 +232,42 @@ int strata_unix_listen(const char *path, unsigned int mode, int backlog) {
         return -e;
     }
     return fd;
+}
+
+int strata_pipe(int fds[2], int size) {
+    if (pipe2(fds, O_CLOEXEC) != 0) return -errno;
+    if (size > 0) (void)fcntl(fds[1], F_SETPIPE_SZ, size);
+    return 0;
+}
+
+int strata_spawn(const char *path, char *const argv[], char *const envp[], int in, int out, int err, int fd3) {
+    posix_spawn_file_actions_t actions;
+    posix_spawnattr_t attr;
+    sigset_t all, none;
+    int rc = posix_spawn_file_actions_init(&actions);
+    if (rc != 0) return -rc;
+    rc = posix_spawnattr_init(&attr);
+    if (rc != 0) {
+        posix_spawn_file_actions_destroy(&actions);
+        return -rc;
+    }
+    sigfillset(&all);
+    sigemptyset(&none);
+    // dup2 onto 0-3 clears close-on-exec there; everything from 4 up is closed.
+    posix_spawn_file_actions_adddup2(&actions, in, 0);
+    posix_spawn_file_actions_adddup2(&actions, out, 1);
+    posix_spawn_file_actions_adddup2(&actions, err, 2);
+    if (fd3 >= 0) posix_spawn_file_actions_adddup2(&actions, fd3, 3);
+    posix_spawn_file_actions_addclosefrom_np(&actions, fd3 >= 0 ? 4 : 3);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setpgroup(&attr, 0);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP);
+    pid_t pid = 0;
+    rc = strchr(path, '/') ? posix_spawn(&pid, path, &actions, &attr, argv, envp)
+                           : posix_spawnp(&pid, path, &actions, &attr, argv, envp);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+    return rc == 0 ? (int)pid : -rc;
 }
 #endif

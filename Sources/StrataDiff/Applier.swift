@@ -2,6 +2,7 @@ import StrataArchive
 import StrataCompression
 import StrataContent
 import StrataFS
+import StrataProcessors
 
 /// What applying a layer found.
 public struct ApplyResult: Sendable {
@@ -13,6 +14,8 @@ public struct ApplyResult: Sendable {
     public var size: Int64
     public var compression: Compression
     public var entries: Int
+    /// The processor chain's steps (processor IDs, `gzip`, `zstd`), when a media type chose one.
+    public var steps: [String] = []
 }
 
 public enum ApplyError: Error, CustomStringConvertible {
@@ -30,15 +33,22 @@ public enum ApplyError: Error, CustomStringConvertible {
 
 /// The applier: unpacks a layer onto a directory in place, as containerd's applier does.
 ///
-/// Compression is detected from the stream's bytes. The diffID covers every byte of the
-/// uncompressed stream, including any after the end of the archive, and is checked against
-/// `expectedDiffID` at the end. Nothing is ever written outside the root, whatever the layer says.
+/// Without a media type, or with a plain tar one, compression is detected from the stream's
+/// bytes. With another media type, the layer goes through containerd's processor chain
+/// (`ProcessorChain`: declared external processors first, then the built-in decompressors). The
+/// diffID covers every byte of the final tar stream, including any after the end of the archive,
+/// and is checked against `expectedDiffID` at the end. Nothing is ever written outside the root,
+/// whatever the layer says, and no processor outlives the call.
 public struct Applier {
     public var options: UnpackOptions
     public var expectedDiffID: Digest?
     /// Read, decompress, digest and parse the whole layer, but write nothing: checks a layer
     /// (and measures decompression) without touching a root.
     public var dryRun = false
+    /// The layer's media type; nil: detect the compression from the bytes.
+    public var mediaType: String?
+    /// The declared stream processors, payloads and timeout, for a layer with a media type.
+    public var processors = StreamProcessors()
 
     public init(options: UnpackOptions = UnpackOptions(), expectedDiffID: Digest? = nil) {
         self.options = options
@@ -50,18 +60,42 @@ public struct Applier {
         // Reading and the blob digest, decompressing, the diffID, and unpacking each run on their
         // own thread, so a compressed layer costs little more than an uncompressed one.
         let stored = PrefetchingSource(blob)
-        let head = try stored.peek(10)
-        let compression = Compression.detect(head)
-        if compression == .none, let name = Compression.unsupportedFormat(head) {
-            throw ApplyError.unsupportedCompression(name)
+        var chain: ProcessorChain?
+        defer { chain?.close() }
+        let compression: Compression
+        let plain: DigestingSource?
+        if let mediaType, !ProcessorChain.isPlainTar(mediaType) {
+            let c = try ProcessorChain(input: stored, mediaType: mediaType, processors: processors)
+            chain = c
+            compression = c.compression
+            plain = DigestingSource(PrefetchingSource(c.output))
+        } else {
+            let head = try stored.peek(10)
+            compression = Compression.detect(head)
+            if compression == .none, let name = Compression.unsupportedFormat(head) {
+                throw ApplyError.unsupportedCompression(name)
+            }
+            // Uncompressed, the blob is the tar stream: one digest serves as both.
+            plain =
+                compression == .none
+                ? nil : DigestingSource(PrefetchingSource(try compression.decompressor(reading: stored)))
         }
-        // Uncompressed, the blob is the tar stream: one digest serves as both.
-        let plain =
-            compression == .none
-            ? nil : DigestingSource(PrefetchingSource(try compression.decompressor(reading: stored)))
+        do {
+            var result = try unpack(plain.map { PrefetchingSource($0) } ?? stored, blob, plain, compression, to: root)
+            result.steps = chain?.steps ?? []
+            return result
+        } catch {
+            throw chain?.explain(error) ?? error
+        }
+    }
+
+    private func unpack(
+        _ tar: PrefetchingSource, _ blob: DigestingSource, _ plain: DigestingSource?, _ compression: Compression,
+        to root: Handle
+    ) throws -> ApplyResult {
         // The tar reader takes whole chunks from the last prefetching stage: no byte is copied
         // between reading (or inflating) and writing it to its file.
-        let reader = TarReader(plain.map { PrefetchingSource($0) } ?? stored)
+        let reader = TarReader(tar)
         var entries = 0
         if dryRun {
             while try reader.next() != nil { entries += 1 }

@@ -3,6 +3,7 @@ import StrataArchive
 import StrataCompression
 import StrataDiff
 import StrataFS
+import StrataProcessors
 
 struct ApplyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,7 +24,10 @@ struct ApplyCommand: ParsableCommand {
     var xattrs: XattrPolicy = .capability
     @Flag(help: "Read and check the whole layer (digests, tar structure) but write nothing to ROOT.")
     var dryRun = false
-    @Flag(help: "Print {\"diffID\": ...} as JSON.") var json = false
+    @Option(help: "The layer's media type: its processor chain (default: detect the compression from the bytes).")
+    var mediaType: String?
+    @OptionGroup var processing: ProcessorOptions
+    @Flag(help: "Print {\"diffID\": ..., \"processors\": [the chain's steps]} as JSON.") var json = false
 
     func run() throws {
         var expected: Digest?
@@ -45,10 +49,16 @@ struct ApplyCommand: ParsableCommand {
         options.onEntry = { progress.update(LayerProgress(entries: $0, bytes: $1)) }
         var applier = Applier(options: options, expectedDiffID: expected)
         applier.dryRun = dryRun
+        applier.mediaType = mediaType
+        applier.processors = try processing.processors(root: nil)
         let result = try applier.apply(layer: layer, root: root)
         progress.finish(LayerProgress(entries: result.entries, bytes: result.uncompressedSize))
         if json {
-            try Output.json(["diffID": result.diffID.description])
+            struct Applied: Encodable {
+                var diffID: String
+                var processors: [String]
+            }
+            try Output.json(Applied(diffID: result.diffID.description, processors: result.steps))
         } else {
             print(result.diffID)
         }

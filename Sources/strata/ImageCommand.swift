@@ -22,14 +22,17 @@ struct ImageCommand: ParsableCommand {
         @Argument(help: "The image's name in the store.") var ref: String
         @Option(help: "The image's name in SOURCE (default: REF, or SOURCE's only image).") var from: String?
         @Flag(help: "Print the result as JSON.") var json = false
+        @OptionGroup var processing: ProcessorOptions
 
         func run() throws {
             let root = try options.store.open()
+            let processors = try processing.processors(root: root)
             let result = try root.withLease(options.lease) { lease in
                 let target = try ImageImporter(store: root.content, lease: lease)
                     .importImage(from: source, as: ref, source: from)
                 var unpacker = ImageUnpacker(
                     root: root, snapshotter: try root.snapshotter(options.snapshotter), lease: lease)
+                unpacker.processors = processors
                 if !json {
                     unpacker.onLayer = { i, chain, applied in
                         Output.note("layer \(i + 1): \(chain) \(applied ? "unpacked" : "already present")")

@@ -69,6 +69,7 @@ struct PullCommand: ParsableCommand {
     @Option(help: "The image's name in the store (default: the reference).") var name: String?
     @Option(help: "OS/ARCH to pick from an index (default: this machine's).") var platform: String?
     @Flag(help: "Unpack the layers into snapshots.") var unpack = false
+    @OptionGroup var processing: ProcessorOptions
     @Flag(help: "Print the result as JSON.") var json = false
 
     func run() throws {
@@ -88,6 +89,7 @@ struct PullCommand: ParsableCommand {
         if unpack {
             unpacker = ImageUnpacker(root: root, snapshotter: try root.snapshotter(options.snapshotter))
             unpacker?.lease = options.lease
+            unpacker?.processors = try processing.processors(root: root)
         }
         let (p, target, u) = (puller, name ?? ref.description, unpacker)
         let pulled = try runAsync { try await client.use { _ in try await p.pull(ref, as: target, unpackingWith: u) } }

@@ -97,5 +97,15 @@ int strata_syncfs(int fd);
 /// A listening unix stream socket bound at `path` (which must not exist), mode `mode`; the
 /// descriptor, close-on-exec, or -errno.
 int strata_unix_listen(const char *path, unsigned int mode, int backlog);
+
+/// A close-on-exec pipe whose buffer is asked to be `size` bytes (F_SETPIPE_SZ; a smaller
+/// system limit is accepted): fds[0] reads, fds[1] writes. 0, or -errno.
+int strata_pipe(int fds[2], int size);
+
+/// Spawns `path` (searched in PATH when it has no slash) with `argv` and `envp`, its stdin,
+/// stdout and stderr the descriptors given, and `fd3` (when >= 0) as its descriptor 3; every
+/// other descriptor is closed in the child and its signals are reset to their defaults (SIGPIPE
+/// included), in a process group of its own. The child's pid, or -errno.
+int strata_spawn(const char *path, char *const argv[], char *const envp[], int in, int out, int err, int fd3);
 #endif
 #endif

@@ -4,6 +4,7 @@ import StrataCompression
 import StrataContent
 import StrataDiff
 import StrataFS
+import StrataProcessors
 import StrataSnapshots
 import StrataStore
 
@@ -26,15 +27,21 @@ struct DiffService: Containerd_Services_Diff_V1_Diff.SimpleServiceProtocol {
     {
         let additions = try Strata_Containerd_V2_ApplyRequestAdditions(serializedBytes: request.unknownFields.data)
         let layer = try Descriptor(request.diff)
-        guard MediaType.layerCompression(layer.mediaType) != nil else {
+        // containerd's payloads reach a processor as it sends them: the marshalled Any.
+        var processors = try root.streamProcessors()
+        processors.payloads = try request.payloads.mapValues { try $0.serializedBytes() }
+        guard
+            MediaType.layerCompression(layer.mediaType) != nil
+                || processors.processor(accepting: layer.mediaType) != nil
+        else {
             throw RPCError(code: .unimplemented, message: "media type \(layer.mediaType): not a layer Strata applies")
         }
-        let (root, s, gate, trees) = (root, snapshotter, gate, trees)
+        let (root, s, gate, trees, chain) = (root, snapshotter, gate, trees, processors)
         let mounts = request.mounts.map(Mount.init)
         let result = try await pool.run {
             try gate.shared {
                 let apply = { (target: Handle, lowers: [Handle]?) throws -> ApplyResult in
-                    let r = try root.apply(layer, to: target, overlayLowers: lowers)
+                    let r = try root.apply(layer, to: target, overlayLowers: lowers, processors: chain)
                     if additions.syncFs { try target.syncFilesystem() }
                     return r
                 }

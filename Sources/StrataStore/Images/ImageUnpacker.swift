@@ -4,6 +4,7 @@ import StrataCompression
 import StrataContent
 import StrataDiff
 import StrataFS
+import StrataProcessors
 import StrataSnapshots
 
 /// containerd's unpack: applies an image's layers into a chain of committed snapshots named by
@@ -20,6 +21,8 @@ public struct ImageUnpacker: Sendable {
     public let snapshotter: LocalSnapshotter
     public var lease: String?
     public var platform = Platform.current
+    /// The stream processors for layers of other media types (nil: the root's `strata.toml`).
+    public var processors: StreamProcessors?
     /// Called after each layer: its index, chain ID and whether it was applied (false: present).
     public var onLayer: (@Sendable (Int, Digest, Bool) -> Void)?
     /// Called before a layer is applied, to wait until its blob is stored (a pull that unpacks
@@ -111,31 +114,45 @@ public struct ImageUnpacker: Sendable {
 
     /// Applies the stored blob `layer` onto `target`, checking its digest and diffID.
     func apply(_ layer: Descriptor, diffID: Digest, to target: Handle, overlayLowers: [Handle]?) throws {
-        try root.apply(layer, to: target, overlayLowers: overlayLowers, diffID: diffID)
+        try root.apply(layer, to: target, overlayLowers: overlayLowers, diffID: diffID, processors: processors)
     }
 }
 
 extension StateRoot {
     /// Applies the stored blob `layer` onto `target` (an overlay upper directory over
     /// `overlayLowers`, whose whiteouts then become overlayfs's, or a whole tree), checking the
-    /// blob's digest and, when given, its diffID.
+    /// blob's digest and, when given, its diffID. The layer's media type chooses its processor
+    /// chain: `processors`, or those the root's `strata.toml` declares.
     @discardableResult
-    public func apply(_ layer: Descriptor, to target: Handle, overlayLowers: [Handle]?, diffID: Digest? = nil) throws
-        -> ApplyResult
-    {
+    public func apply(
+        _ layer: Descriptor, to target: Handle, overlayLowers: [Handle]?, diffID: Digest? = nil,
+        processors: StreamProcessors? = nil
+    ) throws -> ApplyResult {
         var options = UnpackOptions(overlayLowers: overlayLowers)
         options.writers = 2
+        var applier = Applier(options: options, expectedDiffID: diffID)
+        applier.mediaType = layer.mediaType
+        applier.processors = try processors ?? streamProcessors()
         let blob = try content.open(layer.digest)
         let size = Int64(try blob.stat().size)
         let result = try withExtendedLifetime(blob) {
-            try Applier(options: options, expectedDiffID: diffID).apply(
-                MappedFileSource(fd: blob.fd, size: size), to: target)
+            try applier.apply(MappedFileSource(fd: blob.fd, size: size), to: target)
         }
         guard result.digest == layer.digest else {
             throw ContentError.digestMismatch(ref: target.displayPath, expected: layer.digest, actual: result.digest)
         }
         return result
     }
+
+    /// The stream processors declared in the root's `strata.toml` (none if it has none).
+    public func streamProcessors() throws -> StreamProcessors {
+        let file = path + "/" + Self.configFile
+        guard FileManager.default.fileExists(atPath: file) else { return StreamProcessors() }
+        return try StreamProcessors(contentsOf: file)
+    }
+
+    /// The root's configuration file: `[stream_processors]` in containerd's shape.
+    public static let configFile = "strata.toml"
 }
 
 /// A layer that could not be unpacked; nothing was committed for it.
