@@ -54,7 +54,7 @@ public final class ProcessorChain {
                 }
             }
         } catch {
-            processes.forEach { $0.close() }
+            for p in processes { p.close() }
             throw error
         }
         output = source
@@ -75,7 +75,7 @@ public final class ProcessorChain {
     }
 
     /// Ends every process still running and reaps it.
-    public func close() { processes.forEach { $0.close() } }
+    public func close() { for p in processes { p.close() } }
 
     deinit { close() }
 }

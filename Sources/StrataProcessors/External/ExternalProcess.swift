@@ -211,7 +211,7 @@ final class ExternalProcess: @unchecked Sendable {
 
     private static func withCStrings<T>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> T) -> T {
         let pointers = strings.map { strdup($0) } + [nil]
-        defer { pointers.forEach { free($0) } }
+        defer { for p in pointers { free(p) } }
         return body(pointers)
     }
 }
