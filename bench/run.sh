@@ -4,6 +4,7 @@
 #
 #   bench/run.sh [--source DIR] [--no-debootstrap] [--runs N] [--work DIR] [--skip-containerd] [--skip-umoci]
 #                [--merge-only] [--patch-only] [--grpc-only] [--grpc-seconds N] [--registry-only]
+#                [--processors-only]
 #
 # Two trees, one table each: a copy of a system directory (--source, default /usr), then a
 # Debian minimal root made with `debootstrap --variant=minbase` (skipped when debootstrap cannot
@@ -16,7 +17,9 @@
 # (default 60); --grpc-only runs that one alone. A sixth pushes and pulls the copy of --source as a
 # one-layer gzip image through Debian's docker-registry on loopback: Strata beside `skopeo copy`
 # and `ctr images fetch/pull --plain-http`, each on an empty registry, root or daemon;
-# --registry-only runs that one alone.
+# --registry-only runs that one alone. A seventh applies a zstd layer of --source into tmpfs
+# through containerd's processor chain: an external `zstd -d` declared as a stream processor
+# beside the built-in zstd, and the chain beside a plain tar apply; --processors-only runs it alone.
 #
 # Needs root (containerd, tmpfs, owners), ~40 GB of disk under --work and ~16 GB of memory for a
 # copy of /usr. Installs what it needs from Debian (umoci, containerd, zstd, time, debootstrap).
@@ -35,6 +38,7 @@ PATCH_ONLY=0
 GRPC_ONLY=0
 GRPC_SECONDS=60
 REGISTRY_ONLY=0
+PROCESSORS_ONLY=0
 while (($#)); do
     case $1 in
     --source) SOURCE=$2; shift 2 ;;
@@ -48,7 +52,8 @@ while (($#)); do
     --grpc-only) GRPC_ONLY=1; shift ;;
     --grpc-seconds) GRPC_SECONDS=$2; shift 2 ;;
     --registry-only) REGISTRY_ONLY=1; shift ;;
-    *) echo "usage: $0 [--source DIR] [--no-debootstrap] [--runs N] [--work DIR] [--skip-containerd] [--skip-umoci] [--merge-only] [--patch-only] [--grpc-only] [--grpc-seconds N] [--registry-only]" >&2; exit 2 ;;
+    --processors-only) PROCESSORS_ONLY=1; shift ;;
+    *) echo "usage: $0 [--source DIR] [--no-debootstrap] [--runs N] [--work DIR] [--skip-containerd] [--skip-umoci] [--merge-only] [--patch-only] [--grpc-only] [--grpc-seconds N] [--registry-only] [--processors-only]" >&2; exit 2 ;;
     esac
 done
 [[ $(id -u) -eq 0 ]] || { echo "bench: run as root (containerd, tmpfs, file owners)" >&2; exit 1; }
@@ -457,6 +462,8 @@ print(len(v) if isinstance(v, list) else v if v is not None else 0)' "$1" "$2"; 
 # through a private docker-registry on loopback. Each push goes to an empty registry; each pull
 # into an empty root, OCI layout or containerd. "pull + unpack" ends with the image's tree in
 # snapshots (Strata: overlay; containerd: overlayfs), and the two trees are compared (treesum.py).
+# The registry's storage and every pulling side live in tmpfs: the virtio disk's throughput
+# drifts by 3x between minutes here, which would swamp the clients' own costs.
 bench_registry() {
     local D=$WORK/registry src=$1 port ref image=docker.io/strata/bench:1
     rm -rf "$D" && mkdir -p "$D"
@@ -471,11 +478,11 @@ bench_registry() {
     port=$(python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])")
     ref=127.0.0.1:$port/bench/image:1
     printf 'version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n  secret: bench\n' \
-        "$D/registry" "$port" >"$D/registry.yml"
+        "$TMPFS/registry" "$port" >"$D/registry.yml"
     REGISTRY_PID=
     registry_fresh() {
         if [[ -n $REGISTRY_PID ]]; then kill "$REGISTRY_PID" 2>/dev/null; wait "$REGISTRY_PID" 2>/dev/null || true; fi
-        rm -rf "$D/registry"
+        rm -rf "$TMPFS/registry"
         docker-registry serve "$D/registry.yml" >>"$LOG" 2>&1 &
         REGISTRY_PID=$!
         for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0; sleep 0.1; done
@@ -486,33 +493,34 @@ bench_registry() {
     median reg_push_skopeo skopeo copy --dest-tls-verify=false "oci:$D/oci:1" "docker://$ref"
     # Each run starts with the previous one's files deleted and written back: a 6 GB tree still
     # being flushed would slow the next run down.
-    BEFORE='rm -rf "$D/pull"; sync'
-    median reg_pull_strata "$S" --root "$D/pull" pull "$ref"
-    median reg_pull_skopeo skopeo copy --src-tls-verify=false "docker://$ref" "oci:$D/pull:1"
-    median reg_unpack_strata "$S" --root "$D/pull" pull --unpack --snapshotter overlay "$ref"
+    BEFORE='rm -rf "$TMPFS/pull"; sync'
+    median reg_pull_strata "$S" --root "$TMPFS/pull" pull "$ref"
+    median reg_pull_skopeo skopeo copy --src-tls-verify=false "docker://$ref" "oci:$TMPFS/pull:1"
+    median reg_unpack_strata "$S" --root "$TMPFS/pull" pull --unpack --snapshotter overlay "$ref"
     local chain
-    chain=$("$S" --root "$D/pull" pull --unpack --snapshotter overlay --json "$ref" |
+    chain=$("$S" --root "$TMPFS/pull" pull --unpack --snapshotter overlay --json "$ref" |
         python3 -c 'import json,sys; print(json.load(sys.stdin)["unpack"]["chainID"])')
-    "$S" --root "$D/pull" snapshot view --snapshotter overlay check "$chain" >/dev/null
+    "$S" --root "$TMPFS/pull" snapshot view --snapshotter overlay check "$chain" >/dev/null
     mkdir -p "$D/mnt"
-    "$S" --root "$D/pull" mount --snapshotter overlay check "$D/mnt"
+    "$S" --root "$TMPFS/pull" mount --snapshotter overlay check "$D/mnt"
     python3 "$HERE/treesum.py" "$D/mnt" >"$D/strata.sum"
     umount "$D/mnt"
-    rm -rf "$D/pull"
+    rm -rf "$TMPFS/pull"
     if ((CONTAINERD)); then
-        BEFORE='ctrd_stop; rm -rf "$D/ctrd"; sync; ctrd_start "$D/ctrd"'
+        BEFORE='ctrd_stop; rm -rf "$TMPFS/ctrd"; sync; ctrd_start "$TMPFS/ctrd"'
         median reg_pull_ctr ctr_ content fetch --plain-http "$ref"
         median reg_unpack_ctr ctr_ images pull --plain-http --snapshotter overlayfs "$ref"
         ctr_ images mount --snapshotter overlayfs "$ref" "$D/mnt" >/dev/null
         python3 "$HERE/treesum.py" "$D/mnt" >"$D/containerd.sum"
         ctr_ images unmount "$D/mnt" >/dev/null
         ctrd_stop
-        rm -rf "$D/ctrd"
+        rm -rf "$TMPFS/ctrd"
         if cmp -s "$D/strata.sum" "$D/containerd.sum"; then REG_CHECK=same; else REG_CHECK=DIFFERENT; fi
     fi
     BEFORE=
     kill "$REGISTRY_PID" 2>/dev/null
     wait "$REGISTRY_PID" 2>/dev/null || true
+    rm -rf "$TMPFS/registry"
     {
         echo
         echo "### push and pull through docker-registry on loopback: $src as one gzip layer, $((REGISTRY_SIZE / 1000000)) MB of blobs (seconds, median of $RUNS)"
@@ -528,8 +536,48 @@ bench_registry() {
     rm -rf "$D"
 }
 
+# bench_processors SOURCE: a zstd layer of SOURCE applied into tmpfs four ways: detected from its
+# bytes (the built-in zstd), with its media type through the chain (still the built-in), through
+# an external `zstd -d` declared as a stream processor, and, for the floor, the plain tar.
+bench_processors() {
+    local D=$WORK/processors src=$1 type=application/vnd.oci.image.layer.v1.tar
+    rm -rf "$D" && mkdir -p "$D"
+    say "processors: $src as a zstd layer and a plain tar"
+    "$S" diff "$WORK/empty" "$src" -o "$D/layer.tar.zst" --compression zstd >>"$LOG" 2>&1
+    "$S" diff "$WORK/empty" "$src" -o "$D/layer.tar" --compression none >>"$LOG" 2>&1
+    printf '[stream_processors."zstd-cli"]\n  accepts = ["%s+zstd"]\n  returns = "%s"\n  path = "zstd"\n  args = ["-d", "-c", "-q"]\n' \
+        "$type" "$type" >"$D/strata.toml"
+    BEFORE="rm -rf '$TMPFS/p'; mkdir '$TMPFS/p'"
+    median proc_tar "$S" apply "$D/layer.tar" "$TMPFS/p"
+    median proc_detect "$S" apply "$D/layer.tar.zst" "$TMPFS/p"
+    median proc_chain "$S" apply "$D/layer.tar.zst" "$TMPFS/p" --media-type "$type+zstd"
+    median proc_external "$S" apply "$D/layer.tar.zst" "$TMPFS/p" --media-type "$type+zstd" --config "$D/strata.toml"
+    BEFORE=
+    median proc_zstd_cli sh -c "zstd -d -c -q '$D/layer.tar.zst' > /dev/null"
+    rm -rf "$TMPFS/p"
+    {
+        echo
+        echo "### stream processors: a zstd layer of $src ($(($(stat -c %s "$D/layer.tar") / 1000000)) MB as a tar) applied into tmpfs (seconds, median of $RUNS)"
+        echo
+        echo "| apply | seconds | ratio to the built-in zstd |"
+        echo "|---|---|---|"
+        echo "| built-in zstd, detected from the bytes (no media type) | ${T[proc_detect]} | 1.00 |"
+        echo "| built-in zstd through the chain (\`--media-type ...+zstd\`) | ${T[proc_chain]} | $(ratio "${T[proc_chain]}" "${T[proc_detect]}") |"
+        echo "| external \`zstd -d\` declared as a stream processor | ${T[proc_external]} | $(ratio "${T[proc_external]}" "${T[proc_detect]}") |"
+        echo "| the plain tar (no decompression: the floor) | ${T[proc_tar]} | $(ratio "${T[proc_tar]}" "${T[proc_detect]}") |"
+        echo "| \`zstd -d\` alone to /dev/null | ${T[proc_zstd_cli]} | |"
+        true
+    } >>"$TABLES"
+    rm -rf "$D"
+}
+
 # shellcheck source=containerd.sh
 ((CONTAINERD)) && source "$HERE/containerd.sh"
+if ((PROCESSORS_ONLY)); then
+    bench_processors "$SOURCE"
+    cat "$TABLES"
+    exit 0
+fi
 if ((REGISTRY_ONLY)); then
     bench_registry "$SOURCE"
     cat "$TABLES"
@@ -555,6 +603,7 @@ bench_ref_merge
 bench_patch
 bench_grpc
 bench_registry "$SOURCE"
+bench_processors "$SOURCE"
 if ((DEBOOTSTRAP)); then
     ROOTFS=$WORK/debian-root
     if [[ ! -x $ROOTFS/usr/bin/dpkg ]]; then

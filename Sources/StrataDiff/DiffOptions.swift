@@ -1,6 +1,7 @@
 import StrataArchive
 import StrataCompression
 import StrataFS
+import StrataProcessors
 
 /// Everything that decides the bytes of a layer written by `Differ`.
 public struct DiffOptions: Sendable {
@@ -12,6 +13,11 @@ public struct DiffOptions: Sendable {
     public var xattrs: XattrPolicy
     /// Keep nanosecond mtimes (`--mtime ns`) instead of whole seconds.
     public var nanosecondTimes: Bool
+    /// A declared processor that encodes the tar stream instead of `compression` (its `returns`
+    /// is the layer's media type), with its time limit and payload.
+    public var compressor: StreamProcessor?
+    public var compressorTimeout: Duration?
+    public var compressorPayload: [UInt8]?
 
     public init(
         compression: Compression = .gzip, level: Int? = nil, sourceDateEpoch: FileTime? = nil,

@@ -3,6 +3,7 @@ import StrataChanges
 import StrataCompression
 import StrataContent
 import StrataFS
+import StrataProcessors
 
 #if canImport(Glibc)
     import Glibc
@@ -28,11 +29,21 @@ public struct Differ {
     /// Writes the layer of the changes `source` finds into `sink`, and returns its descriptor.
     public func write(_ source: ChangeSource, to sink: ByteSink) throws -> Descriptor {
         let blob = DigestingSink(sink)
-        let compressor = try options.compression.compressor(level: options.level, into: blob)
+        let compressor: ByteSink
+        let mediaType: String
+        if let external = options.compressor {
+            compressor = try ExternalCompressor(
+                external, mediaType: MediaType.layer, into: blob, timeout: options.compressorTimeout,
+                payload: options.compressorPayload)
+            mediaType = external.returns
+        } else {
+            compressor = try options.compression.compressor(level: options.level, into: blob)
+            mediaType = MediaType.layer(options.compression)
+        }
         // Compression and the blob digest run on a second thread. Uncompressed, the blob is the tar
         // stream, so one digest serves as both.
         let background = BackgroundSink(compressor)
-        let diffID = options.compression == .none ? nil : DigestingSink(background)
+        let diffID = options.compression == .none && options.compressor == nil ? nil : DigestingSink(background)
         let tar = TarWriter(diffID ?? background)
         var writer = LayerWriter(
             tar: tar, upperRoot: source.upper,
@@ -49,7 +60,7 @@ public struct Differ {
         }
         try writer.finish()
         return Descriptor(
-            mediaType: MediaType.layer(options.compression), digest: blob.digest, size: blob.count,
+            mediaType: mediaType, digest: blob.digest, size: blob.count,
             annotations: [Annotations.uncompressed: (diffID ?? blob).digest.description])
     }
 

@@ -12,7 +12,7 @@ struct DiffCommand: ParsableCommand {
     @Flag(help: "Print the descriptor as one JSON object.") var json = false
 
     func run() throws {
-        var differ = Differ(options: layer.diffOptions)
+        var differ = Differ(options: try layer.diffOptions())
         let progress = ProgressLine("diff")
         differ.onProgress = progress.update
         let descriptor = try differ.write(lower: lower, upper: upper, output: output)

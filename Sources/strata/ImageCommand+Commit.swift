@@ -24,7 +24,7 @@ extension ImageCommand {
         func run() throws {
             let root = try options.store.open()
             var committer = ImageCommitter(root: root, snapshotter: try root.snapshotter(options.snapshotter))
-            committer.options = layer.diffOptions
+            committer.options = try layer.diffOptions(root: root)
             committer.lease = options.lease
             let progress = ProgressLine("commit")
             committer.onProgress = progress.update

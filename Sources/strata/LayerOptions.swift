@@ -2,6 +2,8 @@ import ArgumentParser
 import StrataCompression
 import StrataDiff
 import StrataFS
+import StrataProcessors
+import StrataStore
 
 /// The options that decide a written layer's bytes, shared by `diff` and `snapshot diff`.
 struct LayerOptions: ParsableArguments {
@@ -12,6 +14,12 @@ struct LayerOptions: ParsableArguments {
     @Option(help: "Xattrs to compare and carry: capability (as containerd) or all.") var xattrs: XattrPolicy =
         .capability
     @Option(help: "mtime precision written: s (as containerd) or ns (PAX records).") var mtime: MtimePrecision = .s
+    @Option(
+        help:
+            "A declared stream processor that encodes the tar stream instead of --compression; its returns is the media type."
+    )
+    var compressor: String?
+    @OptionGroup var processing: ProcessorOptions
 
     func validate() throws {
         if let level, !compression.levels.contains(level) {
@@ -24,9 +32,21 @@ struct LayerOptions: ParsableArguments {
         }
     }
 
-    var diffOptions: DiffOptions {
-        DiffOptions(
+    /// The options for a layer writer; `root` (when the command has one) supplies the declared
+    /// processors unless `--config` does.
+    func diffOptions(root: StateRoot? = nil) throws -> DiffOptions {
+        var options = DiffOptions(
             compression: compression, level: level, sourceDateEpoch: sourceDateEpoch.map { FileTime(seconds: $0) },
             xattrs: xattrs, nanosecondTimes: mtime == .ns)
+        if let compressor {
+            let processors = try processing.processors(root: root)
+            guard let p = processors.processor(id: compressor) else {
+                throw ProcessorError.unknownProcessor(compressor, configured: processors.processors.map(\.id))
+            }
+            options.compressor = p
+            options.compressorTimeout = processors.timeout
+            options.compressorPayload = processors.payloads[compressor]
+        }
+        return options
     }
 }

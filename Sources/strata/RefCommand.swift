@@ -56,7 +56,7 @@ struct RefCommand: ParsableCommand {
         func run() throws {
             let root = try options.store.open()
             var builder = RefBuilder(root: root, snapshotter: try root.snapshotter(options.snapshotter))
-            builder.options = layer.diffOptions
+            builder.options = try layer.diffOptions(root: root)
             let ref = try builder.diff(
                 name, lower: RefSpec(parsing: lower), upper: RefSpec(parsing: upper), simple: simple)
             try show(ref, json: options.json)
@@ -80,7 +80,7 @@ struct RefCommand: ParsableCommand {
             let root = try options.store.open()
             let ref = try RefRecords(root.metadata).get(name)
             var exporter = RefExporter(root: root, snapshotter: try root.snapshotter(ref.snapshotter))
-            exporter.options = layer.diffOptions
+            exporter.options = try layer.diffOptions(root: root)
             let result = try exporter.export(
                 name, to: String(destination[..<colon]), tag: String(destination[destination.index(after: colon)...]))
             try Output.descriptor(result.manifest, json: options.json)

@@ -11,11 +11,13 @@ struct RegistryOptions: ParsableArguments {
     var plainHTTP = false
     @Option(help: "The user name; the password is read from stdin (--password-stdin).") var username: String?
     @Flag(help: "Read the password from stdin.") var passwordStdin = false
+    @Option(help: "Push blobs larger than this many MiB in PATCH chunks of this size.") var chunkSize = 16
 
     func validate() throws {
         if (username != nil) != passwordStdin {
             throw ValidationError("--username and --password-stdin go together")
         }
+        guard (1...4096).contains(chunkSize) else { throw ValidationError("--chunk-size is 1 to 4096 (MiB)") }
     }
 
     func client(for ref: ImageReference) throws -> RegistryClient {
@@ -24,7 +26,9 @@ struct RegistryOptions: ParsableArguments {
             let password = readLine(strippingNewline: true) ?? ""
             credentials = Credentials(username: username, password: password)
         }
-        return RegistryClient(host: ref.host, plainHTTP: plainHTTP || ref.isLoopback, credentials: credentials)
+        return RegistryClient(
+            host: ref.host, plainHTTP: plainHTTP || ref.isLoopback, credentials: credentials, chunkSize: chunkSize << 20
+        )
     }
 }
 

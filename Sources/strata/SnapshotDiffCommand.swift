@@ -32,7 +32,8 @@ struct SnapshotDiffCommand: ParsableCommand {
     func run() throws {
         let root = try options.store.open()
         var differ = SnapshotDiffer(
-            root: root, snapshotter: try root.snapshotter(options.snapshotter), options: layer.diffOptions)
+            root: root, snapshotter: try root.snapshotter(options.snapshotter),
+            options: try layer.diffOptions(root: root))
         differ.labels = try parseLabels(labels).compactMapValues { $0 }
         differ.lease = options.lease
         let progress = ProgressLine("diff")

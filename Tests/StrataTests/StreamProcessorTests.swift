@@ -240,4 +240,41 @@ import Testing
             try StreamProcessors(toml: "[stream_processors.x]\naccepts = [\"a\"]\n", source: "nopath.toml")
         }
     }
+
+    /// The write side: `strata diff --compressor ID` encodes the tar stream with a declared
+    /// processor (gzip -1, zstd -19 here); the blob digest is its output's, the media type its
+    /// `returns`, the diffID the tar stream's. A compressor that fails leaves no file.
+    @Test func externalCompressorsWriteLayers() async throws {
+        guard Self.requirements() else { return }
+        let f = try await Fixture.make()
+        let src = f.t.at("src")
+        let config = try f.config(
+            Self.declare("gzip-fast", accepts: Self.tar, returns: Self.tar + "+gzip", "gzip", ["-c", "-1"])
+                + Self.declare("zstd-max", accepts: Self.tar, returns: Self.tar + "+zstd", "zstd", ["-19", "-c", "-q"])
+                + Self.declare(
+                    "broken", accepts: Self.tar, returns: Self.tar + "+gzip", "sh", ["-c", "echo no disk >&2; exit 4"]))
+        for (id, type) in [("gzip-fast", "+gzip"), ("zstd-max", "+zstd")] {
+            let out = f.t.at("layer-\(id)")
+            let r = try await Tool.strata([
+                "diff", f.t.at("empty"), src, "-o", out, "--mtime", "ns", "--compressor", id, "--config", config,
+                "--json",
+            ])
+            #expect(r.succeeded, "\(r.stderr)")
+            let d = (try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]) ?? [:]
+            #expect(d["mediaType"] as? String == Self.tar + type)
+            #expect((d["annotations"] as? [String: String])?["containerd.io/uncompressed"] == f.diffID)
+            let sum = try await Tool.check("sha256sum", [out])
+            #expect((d["digest"] as? String)?.dropFirst("sha256:".count) == sum.stdout.prefix(64))
+            let (applied, target) = try await f.apply(out, Self.tar + type)
+            #expect(applied.succeeded && f.diffID(of: applied) == f.diffID, "\(applied.stderr)")
+            try f.expectApplied(target)
+        }
+        let out = f.t.at("layer-broken")
+        let r = try await Tool.strata([
+            "diff", f.t.at("empty"), src, "-o", out, "--compressor", "broken", "--config", config,
+        ])
+        #expect(
+            !r.succeeded && r.stderr.contains("stream processor broken") && r.stderr.contains("no disk"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
 }

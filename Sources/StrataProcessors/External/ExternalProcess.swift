@@ -4,7 +4,8 @@ import StrataCompression
 import Synchronization
 
 /// A running stream-processor binary, with containerd's contract: the input on stdin (fed from
-/// a `ByteSource` by a thread of its own), the output read from stdout, the input media type in
+/// a `ByteSource` by a thread of its own, or written by the caller with `writeInput`), the output
+/// read from stdout, the input media type in
 /// `STREAM_PROCESSOR_MEDIATYPE`, and the payload, when there is one, on descriptor 3. Its stderr
 /// is kept (the last 4 KiB) for errors. Pipes are asked for 1 MiB buffers.
 ///
@@ -15,6 +16,8 @@ final class ExternalProcess: @unchecked Sendable {
     let processor: StreamProcessor
     private let pid: Int32
     private let output: Int32
+    /// The process's stdin, when the caller writes it (no input source).
+    private let input: Int32?
     private let state = Mutex(State())
     private let threads = DispatchGroup()
 
@@ -24,13 +27,15 @@ final class ExternalProcess: @unchecked Sendable {
         var status: Int32?
         var timedOut = false
         var closed = false
+        var inputClosed = false
     }
 
     static let pipeSize = 1 << 20
     private static let ignoreSIGPIPE: Void = { _ = signal(SIGPIPE, SIG_IGN) }()
 
     init(
-        _ processor: StreamProcessor, input: ByteSource, mediaType: String, payload: [UInt8]?, timeout: Duration?
+        _ processor: StreamProcessor, input source: ByteSource?, mediaType: String, payload: [UInt8]?,
+        timeout: Duration?
     ) throws {
         // A process that exits before reading all its input must give the feeder EPIPE, not
         // kill Strata with SIGPIPE.
@@ -55,8 +60,13 @@ final class ExternalProcess: @unchecked Sendable {
         }
         pid = spawned
         output = stdout.0
-        let feeder = Confined(input)
-        run { [self] in feed(feeder.value, into: stdin.1) }
+        if let source {
+            input = nil
+            let feeder = Confined(source)
+            run { [self] in feed(feeder.value, into: stdin.1) }
+        } else {
+            input = stdin.1
+        }
         run { [self] in collect(stderr.0) }
         if let fd3, let payload {
             run {
@@ -78,6 +88,24 @@ final class ExternalProcess: @unchecked Sendable {
                 throw ProcessorError.invalidOutput(id: processor.id, reason: "read: \(-n)", stderr: "")
             }
         }
+    }
+
+    /// Writes `bytes` to the process's stdin (a process without an input source); false when the
+    /// process no longer reads it (then `finish` says why).
+    func writeInput(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let input else { return false }
+        return Self.writeAll(bytes, to: input)
+    }
+
+    /// Ends the process's input (a process without an input source).
+    func closeInput() {
+        guard let input,
+            state.withLock({ s in
+                defer { s.inputClosed = true }
+                return !s.inputClosed
+            })
+        else { return }
+        _ = strata_close(input)
     }
 
     /// After the output's end: waits for the process and its threads, and throws unless it
@@ -106,6 +134,7 @@ final class ExternalProcess: @unchecked Sendable {
             return !s.closed
         }
         guard first else { return }
+        closeInput()
         if state.withLock({ $0.status == nil }) { _ = kill(-pid, SIGKILL) }
         _ = reap()
         _ = strata_close(output)
@@ -217,7 +246,7 @@ final class ExternalProcess: @unchecked Sendable {
 }
 
 /// Moves a non-Sendable stage to the one thread that uses it from then on.
-private final class Confined<T>: @unchecked Sendable {
+final class Confined<T>: @unchecked Sendable {
     let value: T
     init(_ value: T) { self.value = value }
 }

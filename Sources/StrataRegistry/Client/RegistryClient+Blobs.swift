@@ -7,9 +7,6 @@ import StrataContent
 import StrataFS
 
 extension RegistryClient {
-    /// Blobs up to this size go up in one PUT; larger ones in PATCH chunks of this size.
-    static let chunkSize = 16 << 20
-
     /// Whether the repository has the blob (`HEAD`).
     public func blobExists(_ repository: String, _ digest: Digest) async throws -> Bool {
         let u = url(repository, "blobs/\(digest)")
@@ -68,8 +65,8 @@ extension RegistryClient {
                     if !sources.isEmpty { sources = sources.dropFirst() }
                 }
             }
-            while blob.size - offset > Int64(Self.chunkSize) {
-                let chunk = try Self.read(file, at: offset, count: Self.chunkSize)
+            while blob.size - offset > Int64(chunkSize) {
+                let chunk = try Self.read(file, at: offset, count: chunkSize)
                 let here = location!
                 let r = try await Self.expect(
                     try await send(scope: scope) {

@@ -16,13 +16,20 @@ public final class RegistryClient: Sendable {
     let http: HTTPClient
     /// How long a transfer keeps retrying a registry that went away before it gives up.
     let patience: Duration
+    /// Blobs up to this size go up in one PUT; larger ones in PATCH chunks of this size (a
+    /// chunk is what an upload can lose to a dropped connection).
+    let chunkSize: Int
     /// Bearer tokens by scope, and whether the registry wants Basic.
     private let tokens = Mutex<[String: String]>([:])
     private let basic = Mutex(false)
 
-    public init(host: String, plainHTTP: Bool, credentials: Credentials?, patience: Duration = .seconds(60)) {
+    public init(
+        host: String, plainHTTP: Bool, credentials: Credentials?, patience: Duration = .seconds(60),
+        chunkSize: Int = 16 << 20
+    ) {
         self.host = host
         self.patience = patience
+        self.chunkSize = chunkSize
         base = (plainHTTP ? "http://" : "https://") + host
         self.credentials = credentials
         http = HTTPClient(
