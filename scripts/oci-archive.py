@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
 """Wrap layer blobs into an OCI image archive that `ctr images import` takes.
 
-usage: oci-archive.py LAYER[,LAYER...] COMPRESSION(none|gzip|zstd) MEDIA_TYPE ARCH REF LAYOUT_DIR ARCHIVE
+usage: oci-archive.py LAYER[,LAYER...] COMPRESSION(none|gzip|zstd|xz) MEDIA_TYPE ARCH REF LAYOUT_DIR ARCHIVE
 LAYER is one layer file, or several separated by commas, bottom first. COMPRESSION and MEDIA_TYPE
 describe a single layer; with several, each layer's is detected from its first bytes. Prints the
 chain ID of the image's top layer. Standard library only (zstd layers need the zstd CLI).
 """
 
-import gzip, hashlib, json, os, shutil, subprocess, sys, tarfile
+import gzip, hashlib, json, lzma, os, shutil, subprocess, sys, tarfile
 
 layer_arg, comp_arg, media_arg, arch, ref, layout, archive = sys.argv[1:]
 layer_files = layer_arg.split(",")
@@ -39,6 +39,9 @@ def detect(path):
 def diff_id_of(layer, comp):
     if comp == "gzip":
         with gzip.open(layer, "rb") as f:
+            return sha_stream(f)
+    if comp == "xz":
+        with lzma.open(layer, "rb") as f:
             return sha_stream(f)
     if comp == "zstd":
         p = subprocess.Popen(["zstd", "-d", "-c", "-q", layer], stdout=subprocess.PIPE)

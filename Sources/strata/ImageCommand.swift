@@ -26,7 +26,7 @@ struct ImageCommand: ParsableCommand {
 
         func run() throws {
             let root = try options.store.open()
-            let processors = try processing.processors(root: root)
+            let processors = try processing.processors(root: root.path)
             let result = try root.withLease(options.lease) { lease in
                 let target = try ImageImporter(store: root.content, lease: lease)
                     .importImage(from: source, as: ref, source: from)

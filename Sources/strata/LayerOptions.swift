@@ -39,7 +39,7 @@ struct LayerOptions: ParsableArguments {
             compression: compression, level: level, sourceDateEpoch: sourceDateEpoch.map { FileTime(seconds: $0) },
             xattrs: xattrs, nanosecondTimes: mtime == .ns)
         if let compressor {
-            let processors = try processing.processors(root: root)
+            let processors = try processing.processors(root: root?.path)
             guard let p = processors.processor(id: compressor) else {
                 throw ProcessorError.unknownProcessor(compressor, configured: processors.processors.map(\.id))
             }

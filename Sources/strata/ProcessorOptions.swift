@@ -16,10 +16,14 @@ struct ProcessorOptions: ParsableArguments {
     @Option(help: "Kill a stream processor still running after this many seconds, and fail.")
     var processorTimeout: Double?
 
-    /// The processors of `--config`, else of `root`'s `strata.toml` (none without either).
-    func processors(root: StateRoot?) throws -> StreamProcessors {
+    /// The processors of `--config`, else of the `strata.toml` of the state root at `root`
+    /// (none without either).
+    func processors(root: String?) throws -> StreamProcessors {
         var p =
-            try config.map { try StreamProcessors(contentsOf: $0) } ?? root?.streamProcessors() ?? StreamProcessors()
+            try config.map { try StreamProcessors(contentsOf: $0) } ?? root.map {
+                try StateRoot.streamProcessors(at: $0)
+            }
+            ?? StreamProcessors()
         for item in payloads {
             guard let eq = item.firstIndex(of: "="), eq != item.startIndex else {
                 throw ValidationError("--payload \"\(item)\" must be ID=FILE")

@@ -93,7 +93,7 @@ struct PullCommand: ParsableCommand {
         if unpack {
             unpacker = ImageUnpacker(root: root, snapshotter: try root.snapshotter(options.snapshotter))
             unpacker?.lease = options.lease
-            unpacker?.processors = try processing.processors(root: root)
+            unpacker?.processors = try processing.processors(root: root.path)
         }
         let (p, target, u) = (puller, name ?? ref.description, unpacker)
         let pulled = try runAsync { try await client.use { _ in try await p.pull(ref, as: target, unpackingWith: u) } }

@@ -19,6 +19,7 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "trace, debug (each diff and apply), info, notice, warning, error or critical.")
     var logLevel = LogLevel(.info)
     @Flag(help: "Print one JSON line when ready.") var json = false
+    @OptionGroup var processing: ProcessorOptions
 
     struct Ready: Encodable {
         var address: String
@@ -31,6 +32,7 @@ struct ServeCommand: ParsableCommand {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         var configured = ContainerdServer(root: root, address: address, snapshotter: snapshotter)
         configured.logger.logLevel = logLevel.level
+        configured.processors = try processing.processors(root: root)
         let (server, address, json) = (configured, address, json)
         try runAsync {
             try await server.run { backend in

@@ -64,7 +64,7 @@ struct ContainerdConformanceTests {
         #expect(content == Self.contentSubtests, "content suite subtests passed: \(content)")
         for test in [
             "TestSnapshotterSuiteRename", "TestDiffServiceAgreesWithTheWalkingDiffer", "TestContainerd2Fields",
-            "TestDiffServiceUnknownMediaTypeIsUnimplemented",
+            "TestDiffServiceUnknownMediaTypeIsUnimplemented", "TestDiffApplyPassesPayloadsToStreamProcessors",
             "TestSnapshotsBadInputOverTheWire", "TestContentBadInputOverTheWire", "TestSigtermDrainsCallsInFlight",
             "TestRestartAfterSigkill", "TestLiveSocketAndRootAreRefused", "TestClientPingsAreAnsweredHoweverMany",
         ] {

@@ -277,4 +277,57 @@ import Testing
             !r.succeeded && r.stderr.contains("stream processor broken") && r.stderr.contains("no disk"), "\(r.stderr)")
         #expect(!FileManager.default.fileExists(atPath: out))
     }
+
+    /// `image unpack` takes each layer's media type from its descriptor and the processors from
+    /// the state root's `strata.toml`; a processor that fails commits nothing.
+    @Test func imageUnpackUsesTheRootsProcessors() async throws {
+        guard
+            TestEnvironment.requirementsMet(
+                tools: ["xz", "python3"], root: true, fail: { Issue.record(Comment(rawValue: $0)) })
+        else { return }
+        let f = try await Fixture.make()
+        let script =
+            URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path + "/scripts/oci-archive.py"
+        try await Tool.check("sh", ["-c", "xz -c '\(f.layer)' > '\(f.layer).xz'"])
+        try await Tool.check(
+            "python3",
+            [
+                script, f.layer + ".xz", "xz", Self.tar + "+xz", "amd64", "docker.io/strata/xz:1", f.t.at("oci"),
+                f.t.at("xz.tar"),
+            ])
+        for (name, declared, works) in [
+            ("good", Self.declare("xz", accepts: Self.tar + "+xz", "xz", ["-d", "-c"]), true),
+            (
+                "bad",
+                Self.declare("xz-broken", accepts: Self.tar + "+xz", "sh", ["-c", "echo corrupt key >&2; exit 2"]),
+                false
+            ),
+        ] {
+            let root = f.t.directory("root-\(name)")
+            try declared.write(toFile: root + "/strata.toml", atomically: true, encoding: .utf8)
+            let r = try await Tool.strata([
+                "--root", root, "image", "unpack", f.t.at("oci"), "docker.io/strata/xz:1", "--snapshotter", "native",
+                "--json",
+            ])
+            let ls = try await Tool.strata(["--root", root, "snapshot", "ls", "--snapshotter", "native", "--json"])
+            if works {
+                #expect(r.succeeded, "\(r.stderr)")
+                let chain =
+                    (try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])?["chainID"]
+                    as? String ?? "-"
+                _ = try await Tool.strata(["--root", root, "snapshot", "view", "--snapshotter", "native", "v", chain])
+                let mnt = f.t.directory("mnt")
+                try await Tool.check(
+                    TestEnvironment.strataExecutable, ["--root", root, "mount", "--snapshotter", "native", "v", mnt])
+                let got = try DirectorySnapshot.take(mnt, directoryTimes: false)
+                try await Tool.check(TestEnvironment.strataExecutable, ["umount", mnt])
+                #expect(got == f.tree)
+            } else {
+                #expect(!r.succeeded && r.stderr.contains("stream processor xz-broken"), "\(r.stderr)")
+                #expect(r.stderr.contains("corrupt key"), "\(r.stderr)")
+                #expect(!ls.stdout.contains("\"Committed\"") && !ls.stdout.contains("\"Active\""), "\(ls.stdout)")
+            }
+        }
+    }
 }

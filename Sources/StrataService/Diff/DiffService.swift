@@ -21,6 +21,7 @@ struct DiffService: Containerd_Services_Diff_V1_Diff.SimpleServiceProtocol {
     let gate: CleanupGate
     let trees: MountedTrees
     let logger: Logger
+    let processors: StreamProcessors
 
     func apply(request: Containerd_Services_Diff_V1_ApplyRequest, context: ServerContext) async throws
         -> Containerd_Services_Diff_V1_ApplyResponse
@@ -28,7 +29,7 @@ struct DiffService: Containerd_Services_Diff_V1_Diff.SimpleServiceProtocol {
         let additions = try Strata_Containerd_V2_ApplyRequestAdditions(serializedBytes: request.unknownFields.data)
         let layer = try Descriptor(request.diff)
         // containerd's payloads reach a processor as it sends them: the marshalled Any.
-        var processors = try root.streamProcessors()
+        var processors = processors
         processors.payloads = try request.payloads.mapValues { try $0.serializedBytes() }
         guard
             MediaType.layerCompression(layer.mediaType) != nil

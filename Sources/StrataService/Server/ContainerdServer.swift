@@ -4,6 +4,7 @@ import GRPCCore
 import GRPCNIOTransportHTTP2Posix
 import Logging
 import StrataFS
+import StrataProcessors
 import StrataSnapshots
 import StrataStore
 
@@ -26,6 +27,9 @@ public struct ContainerdServer: Sendable {
     public var threads = 16
     /// Where the server says what it does: each diff and apply at `debug`.
     public var logger = Logger(label: "strata.serve")
+    /// The stream processors the Diff service applies layers of other media types with (the
+    /// Apply request's payloads are added to them).
+    public var processors = StreamProcessors()
 
     /// containerd's clients allow 16 MiB messages; so does the server.
     public static let maxMessageSize = 16 << 20
@@ -60,7 +64,8 @@ public struct ContainerdServer: Sendable {
                 SnapshotsService(snapshotter: snapshots, pool: pool, gate: gate),
                 ContentService(store: partition.content, pool: pool),
                 DiffService(
-                    root: partition, snapshotter: snapshots, pool: pool, gate: gate, trees: trees, logger: logger),
+                    root: partition, snapshotter: snapshots, pool: pool, gate: gate, trees: trees, logger: logger,
+                    processors: processors),
             ])
         let signals = [SIGTERM, SIGINT].map { sig in
             signal(sig, SIG_IGN)

@@ -145,8 +145,12 @@ extension StateRoot {
     }
 
     /// The stream processors declared in the root's `strata.toml` (none if it has none).
-    public func streamProcessors() throws -> StreamProcessors {
-        let file = path + "/" + Self.configFile
+    public func streamProcessors() throws -> StreamProcessors { try Self.streamProcessors(at: path) }
+
+    /// The stream processors declared in `strata.toml` in the state root at `path`, without
+    /// opening the root.
+    public static func streamProcessors(at path: String) throws -> StreamProcessors {
+        let file = path + "/" + configFile
         guard FileManager.default.fileExists(atPath: file) else { return StreamProcessors() }
         return try StreamProcessors(contentsOf: file)
     }
