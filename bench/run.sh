@@ -547,8 +547,11 @@ bench_processors() {
     "$S" diff "$WORK/empty" "$src" -o "$D/layer.tar" --compression none >>"$LOG" 2>&1
     printf '[stream_processors."zstd-cli"]\n  accepts = ["%s+zstd"]\n  returns = "%s"\n  path = "zstd"\n  args = ["-d", "-c", "-q"]\n' \
         "$type" "$type" >"$D/strata.toml"
+    printf '[stream_processors.identity]\n  accepts = ["%s+identity"]\n  returns = "%s"\n  path = "cat"\n' \
+        "$type" "$type" >>"$D/strata.toml"
     BEFORE="rm -rf '$TMPFS/p'; mkdir '$TMPFS/p'"
     median proc_tar "$S" apply "$D/layer.tar" "$TMPFS/p"
+    median proc_identity "$S" apply "$D/layer.tar" "$TMPFS/p" --media-type "$type+identity" --config "$D/strata.toml"
     median proc_detect "$S" apply "$D/layer.tar.zst" "$TMPFS/p"
     median proc_chain "$S" apply "$D/layer.tar.zst" "$TMPFS/p" --media-type "$type+zstd"
     median proc_external "$S" apply "$D/layer.tar.zst" "$TMPFS/p" --media-type "$type+zstd" --config "$D/strata.toml"
@@ -565,6 +568,7 @@ bench_processors() {
         echo "| built-in zstd through the chain (\`--media-type ...+zstd\`) | ${T[proc_chain]} | $(ratio "${T[proc_chain]}" "${T[proc_detect]}") |"
         echo "| external \`zstd -d\` declared as a stream processor | ${T[proc_external]} | $(ratio "${T[proc_external]}" "${T[proc_detect]}") |"
         echo "| the plain tar (no decompression: the floor) | ${T[proc_tar]} | $(ratio "${T[proc_tar]}" "${T[proc_detect]}") |"
+        echo "| the plain tar through an external \`cat\` (the chain's own cost: two pipes, one process) | ${T[proc_identity]} | $(ratio "${T[proc_identity]}" "${T[proc_detect]}") |"
         echo "| \`zstd -d\` alone to /dev/null | ${T[proc_zstd_cli]} | |"
         true
     } >>"$TABLES"

@@ -20,6 +20,7 @@
 #include <sys/xattr.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/wait.h>
 
 const int strata_at_symlink_nofollow = AT_SYMLINK_NOFOLLOW;
 const int strata_at_empty_path = AT_EMPTY_PATH;
@@ -269,5 +270,13 @@ int strata_spawn(const char *path, char *const argv[], char *const envp[], int i
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
     return rc == 0 ? (int)pid : -rc;
+}
+
+int strata_wait_exited(int pid) {
+    siginfo_t info;
+    while (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT) != 0) {
+        if (errno != EINTR) return -errno;
+    }
+    return 0;
 }
 #endif

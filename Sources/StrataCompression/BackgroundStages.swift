@@ -2,9 +2,9 @@ import DequeModule
 import Foundation
 
 /// Moves a non-Sendable stage to the one background thread that uses it from then on.
-private final class Confined<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
+public final class Confined<T>: @unchecked Sendable {
+    public let value: T
+    public init(_ value: T) { self.value = value }
 }
 
 /// A bounded queue of chunks between two threads.

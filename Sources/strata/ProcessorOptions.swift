@@ -39,7 +39,9 @@ struct ProcessorOptions: ParsableArguments {
             p.payloads[id] = Array(bytes)
         }
         if let processorTimeout {
-            guard processorTimeout > 0 else { throw ValidationError("--processor-timeout must be positive") }
+            guard processorTimeout > 0, processorTimeout <= 86_400 else {
+                throw ValidationError("--processor-timeout is more than 0 and at most 86400 seconds")
+            }
             p.timeout = .milliseconds(Int64(processorTimeout * 1000))
         }
         return p

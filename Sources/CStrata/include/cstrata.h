@@ -107,5 +107,9 @@ int strata_pipe(int fds[2], int size);
 /// other descriptor is closed in the child and its signals are reset to their defaults (SIGPIPE
 /// included), in a process group of its own. The child's pid, or -errno.
 int strata_spawn(const char *path, char *const argv[], char *const envp[], int in, int out, int err, int fd3);
+
+/// Waits until child `pid` has exited, without reaping it (waitid with WNOWAIT): its pid and
+/// process group stay reserved until `waitpid`. 0, or -errno.
+int strata_wait_exited(int pid);
 #endif
 #endif

@@ -59,7 +59,10 @@ public final class ExternalCompressor: ByteSink {
         try next.finish()
     }
 
-    deinit { process.close() }
+    deinit {
+        process.close()
+        copied.wait()
+    }
 }
 
 /// The copying thread's error, for the writer's thread.

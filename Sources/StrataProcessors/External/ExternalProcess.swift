@@ -5,13 +5,15 @@ import Synchronization
 
 /// A running stream-processor binary, with containerd's contract: the input on stdin (fed from
 /// a `ByteSource` by a thread of its own, or written by the caller with `writeInput`), the output
-/// read from stdout, the input media type in
-/// `STREAM_PROCESSOR_MEDIATYPE`, and the payload, when there is one, on descriptor 3. Its stderr
-/// is kept (the last 4 KiB) for errors. Pipes are asked for 1 MiB buffers.
+/// read from stdout, the input media type in `STREAM_PROCESSOR_MEDIATYPE`, and the payload, when
+/// there is one, on descriptor 3. Its stderr is kept (the last 4 KiB) for errors. Pipes are
+/// asked for 1 MiB buffers.
 ///
-/// `close` kills the process (its whole process group) if it still runs and reaps it, so that
-/// no child outlives the layer, however the layer ends; a `timeout` does the same to a process
-/// still running after that long.
+/// The process runs in a process group of its own. `close` kills the group if the process still
+/// runs and reaps it; `finish` kills what the process left running in its group. A `timeout`
+/// kills a process still running after that long. The process is reaped exactly once, and never
+/// signalled after, so no signal reaches a recycled pid. Descriptors are released only when no
+/// thread can use them any more (`deinit`).
 final class ExternalProcess: @unchecked Sendable {
     let processor: StreamProcessor
     private let pid: Int32
@@ -20,14 +22,17 @@ final class ExternalProcess: @unchecked Sendable {
     private let input: Int32?
     private let state = Mutex(State())
     private let threads = DispatchGroup()
+    private var timeoutSeconds: Double = 0
 
     private struct State {
         var stderr: [UInt8] = []
         var inputError: (any Error)?
+        var inputCut = false
         var status: Int32?
         var timedOut = false
-        var closed = false
         var inputClosed = false
+        /// `close` was called: the feeder stops reading the input.
+        var closing = false
     }
 
     static let pipeSize = 1 << 20
@@ -41,13 +46,26 @@ final class ExternalProcess: @unchecked Sendable {
         // kill Strata with SIGPIPE.
         _ = Self.ignoreSIGPIPE
         self.processor = processor
-        let stdin = try Self.pipe()
-        let stdout = try Self.pipe()
-        let stderr = try Self.pipe()
-        let fd3 = try payload.map { _ in try Self.pipe() }
-        var environment = ProcessInfo.processInfo.environment.filter { $0.key != "STREAM_PROCESSOR_MEDIATYPE" }
-            .map { "\($0.key)=\($0.value)" }
-        environment += processor.env + ["STREAM_PROCESSOR_MEDIATYPE=\(mediaType)"]
+        var opened: [Int32] = []
+        func pipe() throws -> (Int32, Int32) {
+            var fds: [Int32] = [0, 0]
+            let rc = strata_pipe(&fds, Int32(Self.pipeSize))
+            guard rc == 0 else {
+                for fd in opened { _ = strata_close(fd) }
+                throw ProcessorError.spawn(id: processor.id, path: "a pipe for \(processor.path)", errno: -rc)
+            }
+            opened += fds
+            return (fds[0], fds[1])
+        }
+        let stdin = try pipe()
+        let stdout = try pipe()
+        let stderr = try pipe()
+        let fd3 = try payload.map { _ in try pipe() }
+        // The processor's own `env` wins over what Strata inherited, as with containerd.
+        let own = Set(processor.env.map { String($0.prefix { $0 != "=" }) } + ["STREAM_PROCESSOR_MEDIATYPE"])
+        let environment =
+            ProcessInfo.processInfo.environment.filter { !own.contains($0.key) }.map { "\($0.key)=\($0.value)" }
+            + processor.env + ["STREAM_PROCESSOR_MEDIATYPE=\(mediaType)"]
         let spawned = Self.withCStrings([processor.path] + processor.args) { argv in
             Self.withCStrings(environment) { envp in
                 strata_spawn(processor.path, argv, envp, stdin.0, stdout.1, stderr.1, fd3?.0 ?? -1)
@@ -77,7 +95,11 @@ final class ExternalProcess: @unchecked Sendable {
         if let timeout { watch(timeout) }
     }
 
-    deinit { close() }
+    deinit {
+        close()
+        closeInput()
+        _ = strata_close(output)
+    }
 
     /// Reads the process's output; 0 at its end.
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
@@ -85,7 +107,9 @@ final class ExternalProcess: @unchecked Sendable {
             let n = strata_read(output, buffer.baseAddress, buffer.count)
             if n >= 0 { return n }
             if n != -Int(EINTR) {
-                throw ProcessorError.invalidOutput(id: processor.id, reason: "read: \(-n)", stderr: "")
+                throw ProcessorError.invalidOutput(
+                    id: processor.id, reason: "reading its output: \(String(cString: strerror(Int32(-n))))",
+                    stderr: stderrTail)
             }
         }
     }
@@ -93,11 +117,12 @@ final class ExternalProcess: @unchecked Sendable {
     /// Writes `bytes` to the process's stdin (a process without an input source); false when the
     /// process no longer reads it (then `finish` says why).
     func writeInput(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        guard let input else { return false }
+        guard let input, !state.withLock({ $0.inputClosed }) else { return false }
         return Self.writeAll(bytes, to: input)
     }
 
-    /// Ends the process's input (a process without an input source).
+    /// Ends the process's input (a process without an input source). Only the thread that
+    /// writes the input calls it, or `deinit`.
     func closeInput() {
         guard let input,
             state.withLock({ s in
@@ -109,41 +134,40 @@ final class ExternalProcess: @unchecked Sendable {
     }
 
     /// After the output's end: waits for the process and its threads, and throws unless it
-    /// exited 0 having read its input.
+    /// exited 0 without refusing its input (a process that exits leaving input unread is seen
+    /// when a write fails; what it left in the pipe's 1 MiB buffer cannot be seen).
     func finish() throws {
         let status = reap()
         threads.wait()
-        let (err, inputError, timedOut) = state.withLock { ($0.stderr, $0.inputError, $0.timedOut) }
+        let (err, inputError, inputCut, timedOut) = state.withLock {
+            ($0.stderr, $0.inputError, $0.inputCut, $0.timedOut)
+        }
         let tail = Self.tail(err)
+        if let inputError { throw inputError }
         if timedOut {
             throw ProcessorError.timedOut(id: processor.id, seconds: timeoutSeconds, stderr: tail)
         }
         if status & 0x7F != 0 { throw ProcessorError.killed(id: processor.id, signal: status & 0x7F, stderr: tail) }
         let code = (status >> 8) & 0xFF
         if code != 0 { throw ProcessorError.exited(id: processor.id, status: code, stderr: tail) }
-        if let inputError { throw inputError }
+        if inputCut {
+            throw ProcessorError.invalidOutput(
+                id: processor.id, reason: "it exited before reading all its input", stderr: tail)
+        }
     }
 
     /// What the process wrote on stderr so far (its end).
     var stderrTail: String { Self.tail(state.withLock { $0.stderr }) }
 
-    /// Kills the process group if it still runs, reaps it, and releases the descriptors.
+    /// Kills the process group if the process still runs, and reaps it.
     func close() {
-        let first = state.withLock { s in
-            defer { s.closed = true }
-            return !s.closed
-        }
-        guard first else { return }
-        closeInput()
-        if state.withLock({ $0.status == nil }) { _ = kill(-pid, SIGKILL) }
+        state.withLock { $0.closing = true }
+        killGroup()
         _ = reap()
-        _ = strata_close(output)
         threads.wait()
     }
 
     // MARK: - threads
-
-    private var timeoutSeconds: Double = 0
 
     private func run(_ body: @escaping @Sendable () -> Void) {
         threads.enter()
@@ -155,22 +179,32 @@ final class ExternalProcess: @unchecked Sendable {
     }
 
     /// Copies the input to the process's stdin, then closes it. A process that stops reading
-    /// (EPIPE) ends the copy; an input error is kept for `finish`.
+    /// (EPIPE) ends the copy, but the input is still read to its end, so that digests over it
+    /// are whole; `finish` then fails. An input error kills the process and is kept for `finish`.
     private func feed(_ input: ByteSource, into fd: Int32) {
-        defer { _ = strata_close(fd) }
+        var open = true
+        defer { if open { _ = strata_close(fd) } }
         var buffer = [UInt8](repeating: 0, count: Self.pipeSize)
         do {
             while true {
                 let n = try buffer.withUnsafeMutableBytes { try input.read(into: $0) }
                 if n == 0 { return }
+                guard open else {
+                    if state.withLock({ $0.closing }) { return }
+                    continue
+                }
                 let written = buffer.withUnsafeBytes {
                     Self.writeAll(UnsafeRawBufferPointer(rebasing: $0[..<n]), to: fd)
                 }
-                guard written else { return }
+                if !written {
+                    state.withLock { $0.inputCut = true }
+                    _ = strata_close(fd)
+                    open = false
+                }
             }
         } catch {
             state.withLock { $0.inputError = error }
-            _ = kill(-pid, SIGKILL)
+            killGroup()
         }
     }
 
@@ -196,21 +230,33 @@ final class ExternalProcess: @unchecked Sendable {
 
     /// The time limit has passed: a process still running is killed, and `finish` says why.
     private func expire() {
-        let running = state.withLock { s -> Bool in
-            guard s.status == nil, !s.closed else { return false }
+        state.withLock { s in
+            guard s.status == nil else { return }
             s.timedOut = true
-            return true
+            _ = kill(-pid, SIGKILL)
         }
-        if running { _ = kill(-pid, SIGKILL) }
     }
 
-    /// Waits for the process once; its wait status.
+    /// Kills the process group unless the process has been reaped (under the lock that reaping
+    /// takes, so the pid is still this process's).
+    private func killGroup() {
+        state.withLock { s in
+            if s.status == nil { _ = kill(-pid, SIGKILL) }
+        }
+    }
+
+    /// Waits for the process to exit, then, once, kills what it left in its group and reaps it
+    /// (until then the exited process holds its pid and group id); its wait status.
     private func reap() -> Int32 {
-        if let status = state.withLock({ $0.status }) { return status }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        state.withLock { $0.status = status }
-        return status
+        _ = strata_wait_exited(pid)
+        return state.withLock { s in
+            if let status = s.status { return status }
+            _ = kill(-pid, SIGKILL)
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            s.status = status
+            return status
+        }
     }
 
     // MARK: - helpers
@@ -227,13 +273,6 @@ final class ExternalProcess: @unchecked Sendable {
         return true
     }
 
-    private static func pipe() throws -> (Int32, Int32) {
-        var fds: [Int32] = [0, 0]
-        let rc = strata_pipe(&fds, Int32(pipeSize))
-        guard rc == 0 else { throw ProcessorError.spawn(id: "-", path: "pipe", errno: -rc) }
-        return (fds[0], fds[1])
-    }
-
     private static func tail(_ bytes: [UInt8]) -> String {
         String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
@@ -243,10 +282,4 @@ final class ExternalProcess: @unchecked Sendable {
         defer { for p in pointers { free(p) } }
         return body(pointers)
     }
-}
-
-/// Moves a non-Sendable stage to the one thread that uses it from then on.
-final class Confined<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
 }

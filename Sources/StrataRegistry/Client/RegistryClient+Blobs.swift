@@ -31,11 +31,11 @@ extension RegistryClient {
         case mounted(from: String)
     }
 
-    /// Puts a stored blob into `repository`: mounted from one of `mountFrom` (repositories of
-    /// this registry said to hold it) when the registry agrees, else sent, in one PUT when small
-    /// or in PATCH chunks. When a request fails for a transient reason (`retrying`), the upload
-    /// asks the registry where its session stands and continues from that offset; a session the
-    /// registry no longer knows starts over.
+    /// Puts a stored blob into `repository`: mounted from the first of `mountFrom` (repositories
+    /// of this registry said to hold it) when the registry agrees, else sent, in one PUT when
+    /// small or in PATCH chunks. When a request fails for a transient reason (`retrying`), the
+    /// upload asks the registry where its session stands and continues from that offset; a
+    /// session the registry no longer knows (404 on the status or on a chunk) starts over.
     public func upload(
         _ repository: String, _ blob: Descriptor, from file: Handle, mountFrom: [String] = [],
         onProgress: (@Sendable (Int64) -> Void)? = nil
@@ -65,37 +65,57 @@ extension RegistryClient {
                     if !sources.isEmpty { sources = sources.dropFirst() }
                 }
             }
-            while blob.size - offset > Int64(chunkSize) {
-                let chunk = try Self.read(file, at: offset, count: chunkSize)
-                let here = location!
-                let r = try await Self.expect(
-                    try await send(scope: scope) {
-                        var q = HTTPClientRequest(url: here)
-                        q.method = .PATCH
-                        q.headers.add(name: "Content-Type", value: "application/octet-stream")
-                        q.headers.add(name: "Content-Length", value: String(chunk.readableBytes))
-                        q.body = .bytes(chunk)
-                        return q
-                    }, [202], "PATCH", here)
-                location = r.headers.first(name: "Location").map(absolute) ?? here
-                offset += Int64(chunk.readableBytes)
-                onProgress?(offset)
+            do {
+                return try await send(file, blob, from: offset, at: &location, scope: scope, onProgress)
+            } catch RegistryError.status(_, _, 404, _) {
+                // The registry forgot the session (restarted without its state, or it expired):
+                // a new one, at once.
+                (location, offset, resuming) = (nil, 0, false)
+                throw SessionLost()
             }
-            let rest = Int(blob.size - offset)
-            let body = try Self.read(file, at: offset, count: rest)
-            let finish = location! + (location!.contains("?") ? "&" : "?") + "digest=" + blob.digest.description
-            _ = try await Self.expect(
-                try await send(scope: scope) {
-                    var q = HTTPClientRequest(url: finish)
-                    q.method = .PUT
-                    q.headers.add(name: "Content-Type", value: "application/octet-stream")
-                    q.headers.add(name: "Content-Length", value: String(rest))
-                    q.body = .bytes(body)
-                    return q
-                }, [201], "PUT", finish)
-            onProgress?(blob.size)
-            return .uploaded
         }
+    }
+
+    /// The session was lost; `retrying` runs the upload again from a new one.
+    struct SessionLost: Error {}
+
+    /// Sends the blob from `offset` into the session at `location` (PATCH chunks, then the PUT
+    /// with the digest), moving `location` along as the registry answers.
+    private func send(
+        _ file: Handle, _ blob: Descriptor, from start: Int64, at location: inout String?, scope: String,
+        _ onProgress: (@Sendable (Int64) -> Void)?
+    ) async throws -> Upload {
+        var offset = start
+        while blob.size - offset > Int64(chunkSize) {
+            let chunk = try Self.read(file, at: offset, count: chunkSize)
+            let here = location!
+            let r = try await Self.expect(
+                try await send(scope: scope) {
+                    var q = HTTPClientRequest(url: here)
+                    q.method = .PATCH
+                    q.headers.add(name: "Content-Type", value: "application/octet-stream")
+                    q.headers.add(name: "Content-Length", value: String(chunk.readableBytes))
+                    q.body = .bytes(chunk)
+                    return q
+                }, [202], "PATCH", here)
+            location = r.headers.first(name: "Location").map(absolute) ?? here
+            offset += Int64(chunk.readableBytes)
+            onProgress?(offset)
+        }
+        let rest = Int(blob.size - offset)
+        let body = try Self.read(file, at: offset, count: rest)
+        let finish = location! + (location!.contains("?") ? "&" : "?") + "digest=" + blob.digest.description
+        _ = try await Self.expect(
+            try await send(scope: scope) {
+                var q = HTTPClientRequest(url: finish)
+                q.method = .PUT
+                q.headers.add(name: "Content-Type", value: "application/octet-stream")
+                q.headers.add(name: "Content-Length", value: String(rest))
+                q.body = .bytes(body)
+                return q
+            }, [201], "PUT", finish)
+        onProgress?(blob.size)
+        return .uploaded
     }
 
     private enum Opened {
@@ -126,7 +146,8 @@ extension RegistryClient {
     }
 
     /// Where an upload session stands: its location and the bytes the registry has; nil when
-    /// the registry no longer knows the session (404, or a 400 for a state it cannot read).
+    /// the registry no longer knows the session (404, or a 400 for a state it cannot read), or
+    /// holds nothing of it, or says so in a way that cannot be read: then a new session.
     private func uploadStatus(_ location: String, scope: String) async throws -> (String, Int64)? {
         let r = try await send(scope: scope) { HTTPClientRequest(url: location) }
         if [400, 404].contains(r.status.code) {
@@ -134,8 +155,10 @@ extension RegistryClient {
             return nil
         }
         _ = try await Self.expect(r, [204], "GET", location)
-        let range = r.headers.first(name: "Range") ?? "0--1"
-        let end = range.split(separator: "-").last.flatMap { Int64($0) } ?? -1
+        // `Range: 0-END` says the registry holds bytes 0...END. distribution answers `0-0` for an
+        // empty session as for a one-byte one, so 0 (or anything unreadable) starts over.
+        let parts = (r.headers.first(name: "Range") ?? "").split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts[0] == "0", let end = Int64(parts[1]), end > 0 else { return nil }
         return (r.headers.first(name: "Location").map(absolute) ?? location, end + 1)
     }
 
@@ -161,7 +184,13 @@ extension RegistryClient {
         _ repository: String, _ d: Descriptor, into writer: ContentWriter,
         onProgress: (@Sendable (Int64) -> Void)? = nil
     ) async throws {
-        let target = try await retrying { try await fetch(repository, d, into: writer, onProgress: onProgress) }
+        // An ingest already whole (a run killed between its last byte and its commit) needs no
+        // request; one longer than the blob holds wrong bytes and starts again.
+        if writer.offset > d.size { try writer.truncate() }
+        let target =
+            writer.offset == d.size
+            ? url(repository, "blobs/\(d.digest)")
+            : try await retrying { try await fetch(repository, d, into: writer, onProgress: onProgress) }
         do {
             try writer.commit(size: d.size, expected: d.digest, labels: [:])
         } catch ContentError.alreadyExists {
@@ -195,6 +224,12 @@ extension RegistryClient {
             _ = try? await response.body.collect(upTo: 1 << 16)
             target = absolute(next)
             hops += 1
+        }
+        if response.status.code == 416 {
+            // The registry says the offset is past the blob: start it again.
+            _ = try? await response.body.collect(upTo: 1 << 16)
+            try writer.truncate()
+            throw RegistryError.status(method: "GET", url: target, status: 416, body: "")
         }
         let r = try await Self.expect(response, [200, 206], "GET", target)
         if r.status.code == 200 && writer.offset > 0 { try writer.truncate() }
