@@ -88,12 +88,16 @@ extension ImageCommand {
         @OptionGroup var options: SnapshotterOptions
         @Argument(help: "An OCI archive (plain, gzip or zstd) or layout directory.") var file: String
         @Argument(help: "The name to give it (default: the archive's).") var name: String?
+        @Flag(help: "From an index, every platform's manifest and blobs (default: this machine's).")
+        var allPlatforms = false
         @Flag(help: "Print the image as JSON.") var json = false
 
         func run() throws {
             let root = try options.store.open()
             let image = try root.withLease(options.lease) { lease in
-                try ImageImporter(store: root.content, lease: lease).importImage(from: file, named: name)
+                var importer = ImageImporter(store: root.content, lease: lease)
+                importer.allPlatforms = allPlatforms
+                return try importer.importImage(from: file, named: name)
             }
             if json { return try Output.json(image) }
             print("\(image.name)\t\(image.target.digest)")

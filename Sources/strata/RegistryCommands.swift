@@ -73,6 +73,8 @@ struct PullCommand: ParsableCommand {
     @Option(help: "The image's name in the store (default: the reference).") var name: String?
     @Option(help: "OS/ARCH to pick from an index (default: this machine's).") var platform: String?
     @Flag(help: "Unpack the layers into snapshots.") var unpack = false
+    @Flag(help: "From an index, every platform's manifest and blobs (the unpack is this platform's).")
+    var allPlatforms = false
     @OptionGroup var processing: ProcessorOptions
     @Flag(help: "Print the result as JSON.") var json = false
 
@@ -86,6 +88,7 @@ struct PullCommand: ParsableCommand {
             guard parts.count == 2 else { throw ValidationError("--platform is OS/ARCH, as linux/amd64") }
             puller.platform = Platform(architecture: String(parts[1]), os: String(parts[0]))
         }
+        puller.allPlatforms = allPlatforms
         let progress = TransferProgress("pulling")
         puller.onProgress = progress.progress
         puller.onBlob = { d, fetched in progress.settled(d, fetched ? "done" : "present") }

@@ -60,14 +60,7 @@ import Testing
         let fresh = t.at("fresh")
         let pulled = try await RegistryTests.strata(fresh, ["pull", ref, "--unpack", "--json"])
         #expect((pulled["target"] as? [String: Any])?["digest"] as? String == digest)
-        let top = (pulled["unpack"] as? [String: Any])?["chainID"] as? String ?? "-"
-        let f = try StateRoot(path: fresh).snapshotter("overlay")
-        _ = try f.view("check", parent: top, labels: [:])
-        let view = t.directory("view")
-        try Mounter.mount(try f.mounts("check"), at: view)
-        let strataTree = try DirectorySnapshot.take(view, directoryTimes: false)
-        try Mounter.unmount(view)
-        #expect(strataTree == container)
+        #expect(try RegistryTests.unpackedTree(pulled, root: fresh, snapshotter: "overlay", t) == container)
 
         // containerd: the same tree, and the image runs.
         let out = t.directory("containerd")

@@ -21,6 +21,19 @@ import Testing
         return (try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]) ?? [:]
     }
 
+    /// The tree a `pull --unpack --json` result's chain gives in `root`, through a View.
+    static func unpackedTree(_ pulled: [String: Any], root: String, snapshotter: String, _ t: TempDirectory) throws
+        -> DirectorySnapshot
+    {
+        let chain = (pulled["unpack"] as? [String: Any])?["chainID"] as? String ?? "-"
+        let s = try StateRoot(path: root).snapshotter(snapshotter)
+        _ = try s.view("check", parent: chain, labels: [:])
+        let view = t.directory("view-\(UUID().uuidString)")
+        try Mounter.mount(try s.mounts("check"), at: view)
+        defer { try? Mounter.unmount(view) }
+        return try DirectorySnapshot.take(view, directoryTimes: false)
+    }
+
     /// A one-layer image holding the file `name` (its content the name, or `randomBytes` random
     /// bytes; the layer uncompressed), imported into `root` as `docker.io/strata/NAME:1`.
     static func oneFileImage(_ t: TempDirectory, root: String, name: String, randomBytes: Int? = nil) async throws
@@ -74,13 +87,7 @@ import Testing
         let pull = pulled
         #expect((pull["target"] as? [String: Any])?["digest"] as? String == digest)
         #expect(pull["downloaded"] as? Int == blobs)
-        let chain = (pull["unpack"] as? [String: Any])?["chainID"] as? String ?? "-"
-        let s = try StateRoot(path: fresh).snapshotter("native")
-        _ = try s.view("check", parent: chain, labels: [:])
-        let view = t.directory("view")
-        try Mounter.mount(try s.mounts("check"), at: view)
-        let tree = try DirectorySnapshot.take(view, directoryTimes: false)
-        try Mounter.unmount(view)
+        let tree = try Self.unpackedTree(pull, root: fresh, snapshotter: "native", t)
         #expect(tree == (try DirectorySnapshot.take(reference, directoryTimes: false)))
 
         // skopeo reads what Strata pushed; Strata pulls what skopeo pushed.
@@ -222,5 +229,83 @@ import Testing
         let (out, err) = try await pull.wait()
         #expect(committedWhilePulling, "no layer was unpacked before the download ended: \(out) \(err)")
         #expect(out.contains("sha256:"), "pull: \(out) \(err)")
+    }
+
+    /// A multi-platform image (an OCI index of an amd64 and an arm64 manifest) goes up as both
+    /// manifests by digest and the index under the tag, with their media types; a pull picks
+    /// the manifest of `--platform` and fetches only its blobs.
+    @Test func anIndexIsPushedWholeAndPulledByPlatform() async throws {
+        guard
+            TestEnvironment.requirementsMet(
+                tools: ["docker-registry", "skopeo", "python3"], root: false,
+                fail: { Issue.record(Comment(rawValue: $0)) })
+        else { return }
+        let t = TempDirectory("registry-index")
+        defer { withExtendedLifetime(t) {} }
+        let registry = try await TestRegistry(t)
+        var manifests: [String: String] = [:]
+        for arch in ["amd64", "arm64"] {
+            let tree = t.directory("tree-\(arch)")
+            try arch.write(toFile: tree + "/arch", atomically: true, encoding: .utf8)
+            let layer = t.at("\(arch).layer")
+            _ = try await Self.strata(
+                t.at("scratch"), ["diff", t.directory("empty"), tree, "-o", layer, "--compression", "none"])
+            try await Tool.check(
+                "python3",
+                [
+                    Self.repositoryRoot + "/scripts/oci-archive.py", layer, "none", MediaType.layer, arch,
+                    "docker.io/strata/multi:\(arch)", t.at("oci-\(arch)"), t.at("\(arch).tar"),
+                ])
+        }
+        // One layout whose image is an index of the two manifests.
+        let merge = """
+            import json, os, shutil, sys, hashlib
+            out = sys.argv[1]
+            os.makedirs(out + "/blobs/sha256", exist_ok=True)
+            entries = []
+            for src in sys.argv[2:]:
+                for b in os.listdir(src + "/blobs/sha256"):
+                    shutil.copy(src + "/blobs/sha256/" + b, out + "/blobs/sha256/" + b)
+                m = json.load(open(src + "/index.json"))["manifests"][0]
+                entries.append({k: m[k] for k in ("mediaType", "digest", "size", "platform")})
+            index = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                                "manifests": entries}).encode()
+            d = hashlib.sha256(index).hexdigest()
+            open(out + "/blobs/sha256/" + d, "wb").write(index)
+            json.dump({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.index.v1+json",
+                "digest": "sha256:" + d, "size": len(index),
+                "annotations": {"org.opencontainers.image.ref.name": "multi"}}]}, open(out + "/index.json", "w"))
+            open(out + "/oci-layout", "w").write('{"imageLayoutVersion": "1.0.0"}')
+            for e in entries: print(e["platform"]["architecture"], e["digest"])
+            print("index", "sha256:" + d)
+            """
+        let merged = try await Tool.check(
+            "python3", ["-c", merge, t.at("multi"), t.at("oci-amd64"), t.at("oci-arm64")])
+        for line in merged.stdout.split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            if parts.count == 2 { manifests[String(parts[0])] = String(parts[1]) }
+        }
+        let target = "\(registry.address)/strata/multi:1"
+        // Imported for this platform only, the index cannot go up whole: a clear error, nothing sent.
+        let partial = t.at("partial")
+        _ = try await Self.strata(partial, ["image", "import", t.at("multi"), "multi"])
+        let refused = try await Tool.strata(["--root", partial, "push", "multi", target])
+        #expect(!refused.succeeded && refused.stderr.contains("cannot be pushed whole"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("linux/arm64") || refused.stderr.contains("linux/amd64"), "\(refused.stderr)")
+
+        let root = t.at("root")
+        _ = try await Self.strata(root, ["image", "import", t.at("multi"), "multi", "--all-platforms"])
+        let pushed = try await Self.strata(root, ["push", "multi", target, "--json"])
+        #expect((pushed["target"] as? [String: Any])?["digest"] as? String == manifests["index"])
+        #expect(pushed["uploaded"] as? Int == 4, "\(pushed)")  // two layers, two configs
+        let raw = try await Tool.check("skopeo", ["inspect", "--raw", "--tls-verify=false", "docker://\(target)"])
+        #expect(raw.stdout.contains("application/vnd.oci.image.index.v1+json"), "\(raw.stdout)")
+
+        let pulled = try await Self.strata(t.at("fresh"), ["pull", target, "--platform", "linux/arm64", "--json"])
+        #expect((pulled["manifest"] as? [String: Any])?["digest"] as? String == manifests["arm64"], "\(pulled)")
+        #expect((pulled["target"] as? [String: Any])?["digest"] as? String == manifests["index"])
+        #expect(pulled["downloaded"] as? Int == 2, "\(pulled)")  // arm64's layer and config only
+        let all = try await Self.strata(t.at("all"), ["pull", target, "--all-platforms", "--json"])
+        #expect(all["downloaded"] as? Int == 4, "\(all)")
     }
 }

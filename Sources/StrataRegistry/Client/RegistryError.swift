@@ -11,6 +11,8 @@ public enum RegistryError: Error, CustomStringConvertible, Equatable {
     case digestMismatch(url: String, expected: Digest, actual: Digest)
     case protocolViolation(String)
     case insecure(String)
+    /// The image cannot go up whole: the store lacks what its index or manifests name.
+    case incomplete(image: String, missing: [String])
 
     public var description: String {
         switch self {
@@ -21,6 +23,9 @@ public enum RegistryError: Error, CustomStringConvertible, Equatable {
         case .digestMismatch(let url, let e, let a): return "\(url): expected digest \(e), got \(a); nothing was stored"
         case .protocolViolation(let why): return "registry protocol: \(why)"
         case .insecure(let why): return why
+        case .incomplete(let image, let missing):
+            return "image \(image) cannot be pushed whole: the store lacks \(missing.joined(separator: ", ")) "
+                + "(an image imported or pulled for one platform; import or pull it with --all-platforms)"
         }
     }
 }

@@ -17,6 +17,8 @@ public struct ImagePuller: Sendable {
     public var platform = Platform.current
     /// Layers downloaded at once.
     public var parallel = 3
+    /// From an index, every platform's manifest and blobs (the unpack is still this platform's).
+    public var allPlatforms = false
     /// Called as each blob is settled: downloaded (true) or already stored (false).
     public var onBlob: (@Sendable (Descriptor, Bool) -> Void)?
     /// Called as a blob's bytes arrive: the blob and the bytes stored so far.
@@ -69,6 +71,7 @@ public struct ImagePuller: Sendable {
             _ = try? await unpacked
             throw error
         }
+        if allPlatforms { try await fetchOtherPlatforms(target, bytes, except: manifestDescriptor, ref, &result) }
         try content.setImage(name, target)
         result.unpack = try await unpacked
         return result
@@ -109,6 +112,23 @@ public struct ImagePuller: Sendable {
             while try await group.next() != nil { start() }
         }
         result.downloaded += missing.count
+    }
+
+    /// The manifests of index `target` other than `chosen`, and their blobs.
+    private func fetchOtherPlatforms(
+        _ target: Descriptor, _ bytes: [UInt8], except chosen: Descriptor, _ ref: ImageReference,
+        _ result: inout Result
+    ) async throws {
+        guard MediaType.isIndex(target.mediaType) else { return }
+        let client = client
+        let index = try JSONDecoder().decode(ImageIndexDocument.self, from: Data(bytes))
+        for m in index.manifests where m.digest != chosen.digest && MediaType.isManifest(m.mediaType) {
+            let digest = m.digest.description
+            let (d, body) = try await client.retrying { try await client.manifest(ref.repository, digest) }
+            try store(body, d)
+            let manifest = try JSONDecoder().decode(ImageManifest.self, from: Data(body))
+            try await fetch([manifest.config] + manifest.layers, ref, nil, into: &result)
+        }
     }
 
     /// Stores a manifest or index, unless it is there.

@@ -36,6 +36,7 @@ public struct ImagePusher: Sendable {
     public func push(_ name: String, to ref: ImageReference) async throws -> Result {
         let target = try content.image(name).target
         let blobs = try ImageExporter(content: content).blobs(of: target)
+        try requireWhole(name, blobs)
         var seen = Set<Digest>()
         var result = Result(target: target, reference: ref.description, uploaded: 0, mounted: 0, present: 0)
         try await client.retrying { try await client.ping() }
@@ -69,5 +70,26 @@ public struct ImagePusher: Sendable {
             ref.repository, d, from: try content.open(d.digest), mountFrom: sources, onProgress: bytes)
         if case .mounted = upload { return .mounted }
         return .uploaded
+    }
+
+    /// Every manifest an index names, and every blob a manifest names, must be there: a
+    /// registry refuses an index or manifest whose children it lacks.
+    private func requireWhole(_ name: String, _ blobs: [Descriptor]) throws {
+        let have = Set(blobs.map(\.digest))
+        var missing: [String] = []
+        for d in blobs where MediaType.isIndex(d.mediaType) {
+            for m in try ImageImporter.decode(ImageIndexDocument.self, d, content).manifests
+            where !have.contains(m.digest) {
+                let p = m.platform.map { "\($0.os)/\($0.architecture)" } ?? "no platform"
+                missing.append("the manifest \(m.digest) (\(p))")
+            }
+        }
+        for d in blobs where MediaType.isManifest(d.mediaType) {
+            let manifest = try ImageImporter.decode(ImageManifest.self, d, content)
+            for b in [manifest.config] + manifest.layers where !have.contains(b.digest) {
+                missing.append("blob \(b.digest) of manifest \(d.digest)")
+            }
+        }
+        if !missing.isEmpty { throw RegistryError.incomplete(image: name, missing: missing) }
     }
 }

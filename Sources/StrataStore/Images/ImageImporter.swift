@@ -9,12 +9,14 @@ import StrataFS
 /// compressed.
 ///
 /// Every blob is checked against its digest as it is stored; blobs already stored are not copied.
-/// From an image index only the entries for this platform are copied (as containerd's pull does).
+/// From an image index only the entries for this platform are copied (as containerd's pull does),
+/// or all of them with `allPlatforms` (containerd's `--all-platforms`).
 /// The image is named in `index.json` last, so a failed import names nothing.
 public struct ImageImporter {
     public let store: ContentStore
     public var lease: String?
     public var platform = Platform.current
+    public var allPlatforms = false
 
     public init(store: ContentStore, lease: String? = nil) {
         self.store = store
@@ -84,7 +86,7 @@ public struct ImageImporter {
     }
 
     /// Reads a stored JSON document.
-    static func decode<T: Decodable>(_ type: T.Type, _ d: Descriptor, _ store: ContentStore) throws -> T {
+    public static func decode<T: Decodable>(_ type: T.Type, _ d: Descriptor, _ store: ContentStore) throws -> T {
         let bytes = try store.open(d.digest).readToEnd(limit: 16 << 20)
         do {
             return try JSONDecoder().decode(T.self, from: Data(bytes))
@@ -127,7 +129,10 @@ public struct ImageImporter {
     private func copy(_ d: Descriptor, from blobs: Handle?) throws {
         try copyBlob(d, from: blobs)
         if MediaType.isIndex(d.mediaType) {
-            try copy(Self.pick(Self.decode(ImageIndexDocument.self, d, store), d, platform), from: blobs)
+            let index = try Self.decode(ImageIndexDocument.self, d, store)
+            for m in allPlatforms ? index.manifests.map(\.descriptor) : [try Self.pick(index, d, platform)] {
+                try copy(m, from: blobs)
+            }
         } else if MediaType.isManifest(d.mediaType) {
             let manifest = try Self.decode(ImageManifest.self, d, store)
             for child in [manifest.config] + manifest.layers { try copyBlob(child, from: blobs) }
