@@ -13,11 +13,6 @@ enum Output {
         FileHandle.standardError.write(Data("strata: \(message)\n".utf8))
     }
 
-    /// A step of a long operation (a blob pushed or pulled): on a terminal only.
-    static func progressNote(_ message: String) {
-        if Identity.isTerminal(2) { note(message) }
-    }
-
     static func warning(_ message: String) {
         FileHandle.standardError.write(Data("strata: warning: \(message)\n".utf8))
     }

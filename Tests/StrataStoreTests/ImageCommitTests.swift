@@ -11,12 +11,6 @@ import Testing
 /// config, gains one layer and a history entry; exported as an OCI archive it reads with skopeo,
 /// unpacks with umoci to the container's tree, and imports into a fresh root under its name.
 @Suite(.serialized) struct ImageCommitTests {
-    static func strata(_ root: String, _ args: [String]) async throws -> [String: Any] {
-        let r = try await Tool.strata(["--root", root] + args)
-        #expect(r.succeeded, "strata \(args.joined(separator: " ")): \(r.stderr)")
-        return (try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]) ?? [:]
-    }
-
     @Test(arguments: LocalSnapshotter.backends)
     func committedContainerIsAnImageOthersRead(_ backend: String) async throws {
         guard ImageUnpackTests.requirements(), ImageUnpackTests.backendAvailable(backend) else { return }
@@ -30,8 +24,8 @@ import Testing
         }
         let rootPath = t.at("root")
         let sn = ["--snapshotter", backend]
-        _ = try await Self.strata(rootPath, ["image", "unpack", image.layout, "v1", "--json"] + sn)
-        let base = try await Self.strata(rootPath, ["image", "inspect", "v1", "--json"])
+        _ = try await StrataCLI.json(rootPath, ["image", "unpack", image.layout, "v1", "--json"] + sn)
+        let base = try await StrataCLI.json(rootPath, ["image", "inspect", "v1", "--json"])
         let baseLayers = (base["layers"] as? [[String: Any]] ?? []).compactMap { $0["digest"] as? String }
         #expect(baseLayers.count == ImageUnpackTests.layers.count)
 
@@ -50,12 +44,12 @@ import Testing
         let container = try DirectorySnapshot.take(mnt, directoryTimes: false)
         try Mounter.unmount(mnt)
 
-        let committed = try await Self.strata(
+        let committed = try await StrataCLI.json(
             rootPath, ["image", "commit", "ctr", "app:1", "--message", "the app", "--mtime", "ns", "--json"] + sn)
         let layer = committed["layer"] as? [String: Any] ?? [:]
         let manifest = committed["manifest"] as? [String: Any] ?? [:]
         #expect(manifest["mediaType"] as? String == MediaType.manifest)
-        let inspected = try await Self.strata(rootPath, ["image", "inspect", "app:1", "--json"])
+        let inspected = try await StrataCLI.json(rootPath, ["image", "inspect", "app:1", "--json"])
         let layers = (inspected["layers"] as? [[String: Any]] ?? []).compactMap { $0["digest"] as? String }
         #expect(layers == baseLayers + [layer["digest"] as? String ?? "-"])
         let newDiffIDs = inspected["diffIDs"] as? [String] ?? []
@@ -71,9 +65,9 @@ import Testing
         #expect(env == ["STRATA_BASE=1"], "the base's config was not kept")
 
         // Tag, export; skopeo and umoci read the archive; a fresh root imports it by its name.
-        _ = try await Self.strata(rootPath, ["image", "tag", "app:1", "docker.io/strata/app:latest"])
+        _ = try await StrataCLI.json(rootPath, ["image", "tag", "app:1", "docker.io/strata/app:latest"])
         let archive = t.at("app.tar")
-        _ = try await Self.strata(rootPath, ["image", "export", "docker.io/strata/app:latest", archive])
+        _ = try await StrataCLI.json(rootPath, ["image", "export", "docker.io/strata/app:latest", archive])
         let skopeo = try await Tool.check("skopeo", ["inspect", "oci-archive:\(archive)"])
         #expect(skopeo.stdout.contains(manifest["digest"] as? String ?? "-"))
         try await Tool.check("skopeo", ["copy", "oci-archive:\(archive)", "oci:\(t.at("copy")):app"])
@@ -88,9 +82,9 @@ import Testing
         )
 
         let fresh = t.at("fresh")
-        let imported = try await Self.strata(fresh, ["image", "import", archive, "--json"])
+        let imported = try await StrataCLI.json(fresh, ["image", "import", archive, "--json"])
         #expect(imported["name"] as? String == "docker.io/strata/app:latest")
-        let again = try await Self.strata(fresh, ["image", "inspect", "docker.io/strata/app:latest", "--json"])
+        let again = try await StrataCLI.json(fresh, ["image", "inspect", "docker.io/strata/app:latest", "--json"])
         #expect((again["manifest"] as? [String: Any])?["digest"] as? String == manifest["digest"] as? String)
 
         // The committed image needs its own layer only; removing the container leaves it whole.

@@ -36,12 +36,12 @@ import Testing
                 """
             ])
         let rootPath = t.at("root")
-        _ = try await RegistryTests.strata(rootPath, ["image", "unpack", base.layout, "base", "--json"])
+        _ = try await StrataCLI.json(rootPath, ["image", "unpack", base.layout, "base", "--json"])
 
         // A container over the image, changed, committed.
         let root = try StateRoot(path: rootPath)
         let s = try root.snapshotter("overlay")
-        let inspected = try await RegistryTests.strata(rootPath, ["image", "inspect", "base", "--json"])
+        let inspected = try await StrataCLI.json(rootPath, ["image", "inspect", "base", "--json"])
         let configDigest = Digest(parsing: (inspected["config"] as? [String: Any])?["digest"] as? String ?? "")!
         let config = try root.content.open(configDigest).readToEnd(limit: 1 << 20)
         let chain = try JSONDecoder().decode(ImageConfigRootFS.self, from: Data(config)).chainIDs
@@ -51,14 +51,14 @@ import Testing
         try await Tool.check("sh", ["-c", "echo committed > etc/app; rm etc/gone; mkdir srv; echo s > srv/s"], in: mnt)
         let container = try DirectorySnapshot.take(mnt, directoryTimes: false)
         try Mounter.unmount(mnt)
-        _ = try await RegistryTests.strata(rootPath, ["image", "commit", "ctr", "app:1", "--mtime", "ns"])
+        _ = try await StrataCLI.json(rootPath, ["image", "commit", "ctr", "app:1", "--mtime", "ns"])
         let ref = "\(registry.address)/strata/app:1"
-        let pushed = try await RegistryTests.strata(rootPath, ["push", "app:1", ref, "--json"])
+        let pushed = try await StrataCLI.json(rootPath, ["push", "app:1", ref, "--json"])
         let digest = (pushed["target"] as? [String: Any])?["digest"] as? String ?? "-"
 
         // A fresh Strata root: same digest, the container's tree.
         let fresh = t.at("fresh")
-        let pulled = try await RegistryTests.strata(fresh, ["pull", ref, "--unpack", "--json"])
+        let pulled = try await StrataCLI.json(fresh, ["pull", ref, "--unpack", "--json"])
         #expect((pulled["target"] as? [String: Any])?["digest"] as? String == digest)
         #expect(try RegistryTests.unpackedTree(pulled, root: fresh, snapshotter: "overlay", t) == container)
 
@@ -72,8 +72,8 @@ import Testing
 
         // The same image as an OCI archive: `ctr images import` takes it.
         let name = "docker.io/strata/app:1"
-        _ = try await RegistryTests.strata(rootPath, ["image", "tag", "app:1", name])
-        _ = try await RegistryTests.strata(rootPath, ["image", "export", name, t.at("app.tar")])
+        _ = try await StrataCLI.json(rootPath, ["image", "tag", "app:1", name])
+        _ = try await StrataCLI.json(rootPath, ["image", "export", name, t.at("app.tar")])
         let imported = t.directory("imported")
         let i = try await Tool.run(Self.script, ["--import", t.at("app.tar"), name, imported, "/bin/cat", "/etc/app"])
         #expect(i.succeeded, "\(i.stderr)")

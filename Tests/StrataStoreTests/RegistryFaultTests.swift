@@ -92,7 +92,7 @@ import Testing
 
         // The result is whole: a fresh root pulls it, every digest checked.
         let fresh = t.at("fresh")
-        let pulled = try await RegistryTests.strata(fresh, ["pull", "\(registry.address)/faults/big:1", "--json"])
+        let pulled = try await StrataCLI.json(fresh, ["pull", "\(registry.address)/faults/big:1", "--json"])
         #expect(pulled["downloaded"] as? Int == 2, "\(pulled)")
         try Self.expectVerifiedStore(fresh)
     }
@@ -104,7 +104,7 @@ import Testing
         let registry = try await TestRegistry(t)
         let root = t.at("root")
         let image = try await RegistryTests.oneFileImage(t, root: root, name: "flip", randomBytes: 3_000_000)
-        _ = try await RegistryTests.strata(root, ["push", image, "\(registry.address)/faults/flip:1"])
+        _ = try await StrataCLI.json(root, ["push", image, "\(registry.address)/faults/flip:1"])
         let log = t.at("proxy.log")
         let proxy = try await Self.proxy(registry, log: log, ["--flip"])
 
@@ -131,7 +131,7 @@ import Testing
         let registry = try await TestRegistry(t)
         let root = t.at("root")
         let image = try await RegistryTests.oneFileImage(t, root: root, name: "kill", randomBytes: 60_000_000)
-        _ = try await RegistryTests.strata(root, ["push", image, "\(registry.address)/faults/kill:1"])
+        _ = try await StrataCLI.json(root, ["push", image, "\(registry.address)/faults/kill:1"])
         let log = t.at("proxy.log")
         let proxy = try await Self.proxy(registry, log: log, ["--rate", "20000000"])
         let source = "127.0.0.1:\(proxy.port)/faults/kill:1"
@@ -151,7 +151,7 @@ import Testing
         pull.kill(SIGKILL)
         _ = try await pull.wait()
 
-        let again = try await RegistryTests.strata(fresh, ["pull", source, "--json"])
+        let again = try await StrataCLI.json(fresh, ["pull", source, "--json"])
         #expect(again["downloaded"] as? Int == 1, "\(again)")  // the config was already stored
         let resumed = Self.requests(log).filter {
             ($0["range"] as? String).flatMap { Int($0.dropFirst("bytes=".count).dropLast()) } ?? 0 >= 10_000_000
@@ -169,17 +169,17 @@ import Testing
         let registry = try await TestRegistry(t)
         let root = t.at("root")
         let image = try await RegistryTests.oneFileImage(t, root: root, name: "m", randomBytes: 2_000_000)
-        let first = try await RegistryTests.strata(root, ["push", image, "\(registry.address)/one/m:1", "--json"])
+        let first = try await StrataCLI.json(root, ["push", image, "\(registry.address)/one/m:1", "--json"])
         #expect(first["uploaded"] as? Int == 2)
-        let second = try await RegistryTests.strata(root, ["push", image, "\(registry.address)/two/m:1", "--json"])
+        let second = try await StrataCLI.json(root, ["push", image, "\(registry.address)/two/m:1", "--json"])
         #expect(second["mounted"] as? Int == 2 && second["uploaded"] as? Int == 0, "\(second)")
 
         // A pulled image knows its source repository too.
         let fresh = t.at("fresh")
-        _ = try await RegistryTests.strata(fresh, ["pull", "\(registry.address)/two/m:1", "--name", "m"])
-        let third = try await RegistryTests.strata(fresh, ["push", "m", "\(registry.address)/three/m:1", "--json"])
+        _ = try await StrataCLI.json(fresh, ["pull", "\(registry.address)/two/m:1", "--name", "m"])
+        let third = try await StrataCLI.json(fresh, ["push", "m", "\(registry.address)/three/m:1", "--json"])
         #expect(third["mounted"] as? Int == 2 && third["uploaded"] as? Int == 0, "\(third)")
-        let check = try await RegistryTests.strata(t.at("check"), ["pull", "\(registry.address)/three/m:1", "--json"])
+        let check = try await StrataCLI.json(t.at("check"), ["pull", "\(registry.address)/three/m:1", "--json"])
         #expect(check["downloaded"] as? Int == 2, "\(check)")
     }
 }

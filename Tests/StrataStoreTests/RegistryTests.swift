@@ -15,12 +15,6 @@ import Testing
     static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().path
 
-    static func strata(_ root: String, _ args: [String]) async throws -> [String: Any] {
-        let r = try await Tool.strata(["--root", root] + args)
-        #expect(r.succeeded, "strata \(args.joined(separator: " ")): \(r.stderr)")
-        return (try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]) ?? [:]
-    }
-
     /// The tree a `pull --unpack --json` result's chain gives in `root`, through a View.
     static func unpackedTree(_ pulled: [String: Any], root: String, snapshotter: String, _ t: TempDirectory) throws
         -> DirectorySnapshot
@@ -46,7 +40,7 @@ import Testing
             try name.write(toFile: tree + "/" + name, atomically: true, encoding: .utf8)
         }
         let layer = t.at("\(name).layer")
-        _ = try await strata(root, ["diff", t.directory("empty"), tree, "-o", layer, "--compression", "none"])
+        _ = try await StrataCLI.json(root, ["diff", t.directory("empty"), tree, "-o", layer, "--compression", "none"])
         let image = "docker.io/strata/\(name):1"
         try await Tool.check(
             "python3",
@@ -54,7 +48,7 @@ import Testing
                 repositoryRoot + "/scripts/oci-archive.py", layer, "none", MediaType.layer, "amd64", image,
                 t.at("\(name)-oci"), t.at("\(name).tar"),
             ])
-        _ = try await strata(root, ["image", "import", t.at("\(name).tar")])
+        _ = try await StrataCLI.json(root, ["image", "import", t.at("\(name).tar")])
         return image
     }
 
@@ -71,19 +65,19 @@ import Testing
             in: t, layers: ImageUnpackTests.layers + ["head -c 24000000 /dev/urandom > big"])
         let reference = try await image.unpackByUmoci(t)
         let root = t.at("root")
-        _ = try await Self.strata(root, ["image", "import", image.layout, "v1"])
+        _ = try await StrataCLI.json(root, ["image", "import", image.layout, "v1"])
         let target = "\(registry.address)/strata/test:v1"
 
-        let pushed = try await Self.strata(root, ["push", "v1", target, "--json"])
+        let pushed = try await StrataCLI.json(root, ["push", "v1", target, "--json"])
         let blobs = ImageUnpackTests.layers.count + 2  // the layers and the config
         #expect(pushed["uploaded"] as? Int == blobs && pushed["present"] as? Int == 0, "\(pushed)")
-        let again = try await Self.strata(root, ["push", "v1", target, "--json"])
+        let again = try await StrataCLI.json(root, ["push", "v1", target, "--json"])
         #expect(again["uploaded"] as? Int == 0 && again["present"] as? Int == blobs, "\(again)")
         let digest = (pushed["target"] as? [String: Any])?["digest"] as? String ?? "-"
 
         // A fresh root pulls it: same digests, and unpacked, umoci's tree.
         let fresh = t.at("fresh")
-        let pulled = try await Self.strata(fresh, ["pull", target, "--unpack", "--snapshotter", "native", "--json"])
+        let pulled = try await StrataCLI.json(fresh, ["pull", target, "--unpack", "--snapshotter", "native", "--json"])
         let pull = pulled
         #expect((pull["target"] as? [String: Any])?["digest"] as? String == digest)
         #expect(pull["downloaded"] as? Int == blobs)
@@ -102,11 +96,11 @@ import Testing
         try await Tool.check(
             "skopeo",
             ["copy", "--dest-tls-verify=false", "oci:\(image.layout):v1", "docker://\(registry.address)/other/img:s"])
-        let fromSkopeo = try await Self.strata(t.at("third"), ["pull", "\(registry.address)/other/img:s", "--json"])
+        let fromSkopeo = try await StrataCLI.json(t.at("third"), ["pull", "\(registry.address)/other/img:s", "--json"])
         #expect(fromSkopeo["downloaded"] as? Int == blobs)
 
         // A digest reference pulls the same image; a missing tag is an error naming it.
-        let byDigest = try await Self.strata(
+        let byDigest = try await StrataCLI.json(
             t.at("fourth"), ["pull", "\(registry.address)/strata/test@\(digest)", "--json"])
         #expect((byDigest["target"] as? [String: Any])?["digest"] as? String == digest)
         let missing = try await Tool.strata(["--root", t.at("fifth"), "pull", "\(registry.address)/strata/test:nope"])
@@ -209,8 +203,8 @@ import Testing
         let image = try await UmociImage.build(
             in: t, layers: ["echo small > small", "head -c 40000000 /dev/urandom > big"])
         let root = t.at("root")
-        _ = try await Self.strata(root, ["image", "import", image.layout, "v1"])
-        _ = try await Self.strata(root, ["push", "v1", "\(registry.address)/strata/overlap:1"])
+        _ = try await StrataCLI.json(root, ["image", "import", image.layout, "v1"])
+        _ = try await StrataCLI.json(root, ["push", "v1", "\(registry.address)/strata/overlap:1"])
         let proxy = try await RegistryFaultTests.proxy(registry, log: t.at("proxy.log"), ["--rate", "10000000"])
 
         let fresh = t.at("fresh")
@@ -248,7 +242,7 @@ import Testing
             let tree = t.directory("tree-\(arch)")
             try arch.write(toFile: tree + "/arch", atomically: true, encoding: .utf8)
             let layer = t.at("\(arch).layer")
-            _ = try await Self.strata(
+            _ = try await StrataCLI.json(
                 t.at("scratch"), ["diff", t.directory("empty"), tree, "-o", layer, "--compression", "none"])
             try await Tool.check(
                 "python3",
@@ -288,24 +282,24 @@ import Testing
         let target = "\(registry.address)/strata/multi:1"
         // Imported for this platform only, the index cannot go up whole: a clear error, nothing sent.
         let partial = t.at("partial")
-        _ = try await Self.strata(partial, ["image", "import", t.at("multi"), "multi"])
+        _ = try await StrataCLI.json(partial, ["image", "import", t.at("multi"), "multi"])
         let refused = try await Tool.strata(["--root", partial, "push", "multi", target])
         #expect(!refused.succeeded && refused.stderr.contains("cannot be pushed whole"), "\(refused.stderr)")
         #expect(refused.stderr.contains("linux/arm64") || refused.stderr.contains("linux/amd64"), "\(refused.stderr)")
 
         let root = t.at("root")
-        _ = try await Self.strata(root, ["image", "import", t.at("multi"), "multi", "--all-platforms"])
-        let pushed = try await Self.strata(root, ["push", "multi", target, "--json"])
+        _ = try await StrataCLI.json(root, ["image", "import", t.at("multi"), "multi", "--all-platforms"])
+        let pushed = try await StrataCLI.json(root, ["push", "multi", target, "--json"])
         #expect((pushed["target"] as? [String: Any])?["digest"] as? String == manifests["index"])
         #expect(pushed["uploaded"] as? Int == 4, "\(pushed)")  // two layers, two configs
         let raw = try await Tool.check("skopeo", ["inspect", "--raw", "--tls-verify=false", "docker://\(target)"])
         #expect(raw.stdout.contains("application/vnd.oci.image.index.v1+json"), "\(raw.stdout)")
 
-        let pulled = try await Self.strata(t.at("fresh"), ["pull", target, "--platform", "linux/arm64", "--json"])
+        let pulled = try await StrataCLI.json(t.at("fresh"), ["pull", target, "--platform", "linux/arm64", "--json"])
         #expect((pulled["manifest"] as? [String: Any])?["digest"] as? String == manifests["arm64"], "\(pulled)")
         #expect((pulled["target"] as? [String: Any])?["digest"] as? String == manifests["index"])
         #expect(pulled["downloaded"] as? Int == 2, "\(pulled)")  // arm64's layer and config only
-        let all = try await Self.strata(t.at("all"), ["pull", target, "--all-platforms", "--json"])
+        let all = try await StrataCLI.json(t.at("all"), ["pull", target, "--all-platforms", "--json"])
         #expect(all["downloaded"] as? Int == 4, "\(all)")
     }
 }
