@@ -205,14 +205,23 @@ public final class Handle: @unchecked Sendable {
     }
 }
 
-/// Calls `body` with `name` as a NUL-terminated C string.
+/// Calls `body` with `name` as a NUL-terminated C string; a name holding a NUL byte fails with
+/// `EINVAL` without calling it (cut at its NUL, `..\0` would reach the kernel as `..`).
 @inline(__always)
-public func withCName<R>(_ name: [UInt8], _ body: (UnsafePointer<CChar>) throws -> R) rethrows -> R {
-    try name.withUnsafeBufferPointer { src in
-        try withUnsafeTemporaryAllocation(of: CChar.self, capacity: src.count + 1) { buf in
+public func withCName<T>(_ name: [UInt8], _ body: (UnsafePointer<CChar>) -> Result<T, Errno>) -> Result<T, Errno> {
+    name.withUnsafeBufferPointer { src in
+        if src.contains(0) { return .failure(.invalidArgument) }
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: src.count + 1) { buf in
             for i in 0..<src.count { buf[i] = CChar(bitPattern: src[i]) }
             buf[src.count] = 0
-            return try body(buf.baseAddress!)
+            return body(buf.baseAddress!)
         }
     }
+}
+
+/// Calls `body` with an xattr name as a C string; a name holding a NUL byte fails with `EINVAL`.
+@inline(__always)
+func withCKey<T>(_ key: String, _ body: (UnsafePointer<CChar>) -> Result<T, Errno>) -> Result<T, Errno> {
+    if key.utf8.contains(0) { return .failure(.invalidArgument) }
+    return key.withCString(body)
 }

@@ -31,7 +31,7 @@ extension Unpacker {
 
     /// Applies an opaque marker: everything in the directory not unpacked from this layer goes
     /// (overlay mode: the directory gets the opaque xattr instead).
-    func makeOpaque(_ dir: Handle, _ components: [[UInt8]]) throws {
+    func makeOpaque(_ dir: Handle) throws {
         if options.overlayLowers != nil {
             try dir.setXattr(key: OverlayXattr.opaque, value: OverlayXattr.opaqueValue)
             return
@@ -46,9 +46,9 @@ extension Unpacker {
 
     /// Copies a lower directory's owner, mode, times and xattrs onto a directory created
     /// implicitly in an overlay upper, as overlayfs' copy-up would.
-    func copyUp(_ parent: Handle, _ name: [UInt8], _ resolved: [[UInt8]]) throws(FSError) {
+    func copyUp(_ parent: Handle, _ name: [UInt8], _ resolved: RootedPath) throws(FSError) {
         for lower in lowerResolvers {
-            guard let dir = try lower.directory(Array(resolved.dropLast()), create: false),
+            guard let dir = try lower.directory(resolved.parent, create: false),
                 let meta = try dir.statIfExists(name)
             else { continue }
             guard meta.type == .directory else { return }

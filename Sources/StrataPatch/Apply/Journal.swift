@@ -17,6 +17,35 @@ struct Journal: Codable {
         var atime: Int64
         var mtime: Int64
     }
+
+    /// A journal is read back from disk, where anything with write access to ROOT could have
+    /// put one: it is checked as strictly as the patch it came from before any step runs.
+    func validate() throws {
+        for op in operations { try op.validate() }
+        for k in keepTimes { _ = try k.path.rooted(allowRoot: true) }
+    }
+}
+
+extension Operation {
+    /// What one operation may name, checked before it acts: its path and link are paths inside
+    /// ROOT (`RootedPath`), never ROOT itself; attributes are for directories; a link has a
+    /// target; a replacement is of a type Strata writes.
+    func validate() throws {
+        _ = try path.rooted()
+        if let link { _ = try link.rooted() }
+        switch kind {
+        case .attributes where type != "directory":
+            throw PatchError.damaged("\(path): attributes for an entry that is not a directory")
+        case .link where link == nil:
+            throw PatchError.damaged("\(path): a link without a target")
+        case .replace where !Self.replaceTypes.contains(type ?? ""):
+            throw PatchError.damaged("\(path): entries of type \(type ?? "?") are not supported")
+        default:
+            break
+        }
+    }
+
+    static let replaceTypes: Set<String> = ["regular", "directory", "symlink", "char", "block", "fifo"]
 }
 
 /// Where an apply stages its work for ROOT: `.strata-patch-<name>` beside ROOT when the parent is
@@ -25,6 +54,8 @@ struct Journal: Codable {
 struct Staging {
     let directory: Handle
     let name: [UInt8]
+    /// Where it is, for messages.
+    var path: String { directory.childPath(name) }
     static let journal = Array("journal.json".utf8)
     static let staged = Array("staged".utf8)
     static let trash = Array("trash".utf8)
@@ -39,13 +70,20 @@ struct Staging {
         }
         let parent = try Handle.openDirectory(path: url.deletingLastPathComponent().path)
         let beside = (parent, Array(".strata-patch-\(url.lastPathComponent)".utf8))
+        let sameMount =
+            try rootDir.stat().device == parent.stat().device && Self.mountID(rootDir) == Self.mountID(parent)
         if try beside.0.statIfExists(beside.1) != nil {
             (directory, name) = beside
         } else if try inside.0.statIfExists(inside.1) != nil {
+            // Strata stages inside ROOT only where it could not stage beside it: one found inside
+            // a ROOT that shares its parent's mount was put there by someone else.
+            guard !sameMount else {
+                throw PatchError.unsupported(
+                    "\(inside.0.childPath(inside.1)) was not made by strata (it stages beside \(url.path) on this mount); nothing was changed: remove it and run the command again"
+                )
+            }
             (directory, name) = inside
         } else {
-            let sameMount =
-                try rootDir.stat().device == parent.stat().device && Self.mountID(rootDir) == Self.mountID(parent)
             (directory, name) = sameMount ? beside : inside
         }
     }
