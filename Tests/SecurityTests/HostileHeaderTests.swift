@@ -135,8 +135,8 @@ import Testing
         ),
         (
             "PAX record length near Int64.max",
-            RawTar.pax([Array("9223372036854775800 path=x\n".utf8)]) + RawTar.header("file") + RawTar.end,
-            ["malformed record"], []
+            RawTar.pax([RawTar.record("path", Array("long".utf8)), Array("9223372036854775807 path=x\n".utf8)])
+                + RawTar.header("file") + RawTar.end, ["entry long", "malformed record"], []
         ),
         (
             "PAX mtime Int64.min and a half",
