@@ -181,7 +181,7 @@ let package = Package(
             name: "StrataStoreTests",
             dependencies: [
                 "StrataTestSupport", "StrataStore", "StrataSnapshots", "StrataContent", "StrataDiff", "StrataFS",
-                "StrataArchive", "StrataCompression",
+                "StrataArchive", "StrataCompression", "StrataRegistry",
             ],
             swiftSettings: strictSwift),
         .testTarget(
