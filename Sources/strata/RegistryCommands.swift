@@ -26,7 +26,7 @@ struct RegistryOptions: ParsableArguments {
             let password = readLine(strippingNewline: true) ?? ""
             credentials = Credentials(username: username, password: password)
         }
-        return RegistryClient(
+        return try RegistryClient(
             host: ref.host, plainHTTP: plainHTTP || ref.isLoopback, credentials: credentials, chunkSize: chunkSize << 20
         )
     }
