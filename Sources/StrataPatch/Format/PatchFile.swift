@@ -106,8 +106,8 @@ public final class PatchReader {
     func frame(_ i: Int, into sink: ByteSink) throws {
         let f = try frameInfo(i)
         let source = try Compression.zstd.decompressor(reading: RangeSource(file, from: f.offset, length: f.length))
-        let raw = DigestingSink(CountingSink(sink, limit: f.size))
-        do { try source.copy(to: raw) } catch StreamError.tooLong {
+        let raw = DigestingSink(sink)
+        do { try source.copy(to: raw, limit: f.size) } catch StreamError.tooLong {
             throw PatchError.damaged("frame \(i) holds more than the \(f.size) bytes it declares")
         }
         guard raw.count == f.size, raw.digest == f.sha256 else {
