@@ -81,7 +81,8 @@ extension ByteSource {
         defer { buffer.deallocate() }
         var total: Int64 = 0
         while true {
-            let want = Int(min(Int64(bufferSize), max(limit - total, 0) + 1))
+            let room = limit - total  // never negative: total only grows up to limit
+            let want = room >= Int64(bufferSize) ? bufferSize : Int(room) + 1
             let n = try read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<want]))
             if n == 0 { return total }
             guard Int64(n) <= limit - total else { throw StreamError.tooLong(limit: Int(clamping: limit)) }

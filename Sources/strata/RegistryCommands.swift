@@ -27,7 +27,7 @@ struct RegistryOptions: ParsableArguments {
             credentials = Credentials(username: username, password: password)
         }
         return try RegistryClient(
-            host: ref.host, plainHTTP: plainHTTP || ref.isLoopback, credentials: credentials, chunkSize: chunkSize << 20
+            host: ref.host, plainHTTP: plainHTTP, credentials: credentials, chunkSize: chunkSize << 20
         )
     }
 }

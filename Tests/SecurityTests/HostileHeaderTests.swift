@@ -146,6 +146,20 @@ import Testing
             ]) + RawTar.header("timed") + RawTar.end, ["timed", "bad time"], []
         ),
         (
+            "a sparse map whose end overflows",
+            RawTar.pax([
+                RawTar.record("path", Array("sparse".utf8)), RawTar.record("GNU.sparse.size", Array("1".utf8)),
+                RawTar.record("GNU.sparse.map", Array("4611686018427387904,4611686018427387904".utf8)),
+            ]) + RawTar.header("sparse") + RawTar.end, ["sparse", "out of order or range"], []
+        ),
+        (
+            "PAX records past 1 MiB for one entry",
+            RawTar.pax([RawTar.record("path", Array("big".utf8))])
+                + RawTar.pax(
+                    Array(repeating: RawTar.record("comment", [UInt8](repeating: 0x61, count: 60_000)), count: 18))
+                + RawTar.header("big") + RawTar.end, ["entry big", "more than the 1048576 allowed"], []
+        ),
+        (
             "a malformed record after the path",
             RawTar.pax([RawTar.record("path", Array("victim".utf8)), Array("5 x\n".utf8)]) + RawTar.header("victim")
                 + RawTar.end, ["victim", "malformed record"], []

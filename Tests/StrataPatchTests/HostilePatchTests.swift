@@ -30,16 +30,21 @@ import Testing
             #expect(after == before, "outside ROOT changed", sourceLocation: sourceLocation)
         }
 
-        /// Plants a staging with `journal` (JSON text) at `staging` (relative to TMP).
+        /// Plants a staging with `journal` (JSON text) at `staging` (relative to TMP), private to
+        /// this user as Strata's own is, so that only the journal's content is judged.
         func plant(_ journal: String, at staging: String) throws {
-            for d in [staging, staging + "/staged", staging + "/trash"] { _ = t.directory(d) }
+            for d in [staging, staging + "/staged", staging + "/trash"] {
+                _ = t.directory(d)
+                chmod(t.at(d), 0o700)
+            }
             try Data(journal.utf8).write(to: URL(fileURLWithPath: t.at(staging + "/journal.json")))
+            chmod(t.at(staging + "/journal.json"), 0o600)
         }
     }
 
     /// What a container would write: attributes for `../victim`, a delete of `../victim/secret`.
     static let hostileJournal = """
-        {"operations":[
+        {"root":[0,0],"operations":[
           {"kind":"attributes","path":"/../victim","type":"directory","mode":511,"uid":1234,"gid":1234},
           {"kind":"delete","path":"/../victim/secret"}],
          "keepTimes":[]}
@@ -80,6 +85,25 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: s.root + "/data/file"))
     }
 
+    /// A journal that is not a private regular file of this user's is not even read: a FIFO
+    /// would block recovery (holding ROOT's lock) forever.
+    @Test(arguments: ["fifo", "writable"])
+    func aJournalStrataDidNotWriteIsNotRead(_ kind: String) async throws {
+        let s = try Sentinel("patch-not-ours")
+        try s.plant(
+            Self.hostileJournal.replacingOccurrences(of: "/../victim", with: "/data"), at: "a/b/.strata-patch-root")
+        let journal = s.t.at("a/b/.strata-patch-root/journal.json")
+        if kind == "fifo" {
+            unlink(journal)
+            mkfifo(journal, 0o600)
+        } else {
+            chmod(journal, 0o666)
+        }
+        let r = try await Tool.strata(["patch", "recover", s.root])
+        #expect(r.status == 1 && r.stderr.contains("not a private file"), "\(kind): \(r.stderr)")
+        #expect(FileManager.default.fileExists(atPath: s.root + "/data/file"))
+    }
+
     /// A frame that decompresses to far more than it declares stops at the declared size.
     @Test func aFrameStopsAtItsDeclaredSize() async throws {
         let s = try Sentinel("patch-bomb")
@@ -97,6 +121,35 @@ import Testing
         #expect(r.status == 1 && r.stderr.contains("more than the 10 bytes it declares"), "\(r.stderr)")
         #expect(!FileManager.default.fileExists(atPath: s.root + "/data/bomb"))
         try s.expectOutsideUnchanged()
+    }
+
+    /// Sizes at Int64's edge are refused, not trapped on: a file of Int64.max bytes, an image
+    /// run of Int64.max bytes.
+    @Test(arguments: ["file", "run"])
+    func sizesAtTheEdgeAreRefused(_ what: String) async throws {
+        let t = TempDirectory("patch-edge")
+        let max = Int64.max
+        let zero = Digest.sha256([UInt8]())
+        let manifest =
+            what == "file"
+            ? """
+            {"version":1,"base":"\(Digest.sha256(Array("[]".utf8)))","expectations":[],
+             "operations":[{"kind":"replace","path":"/f","type":"regular","mode":420,"frame":0,"size":\(max),"sha256":"\(zero)"}],
+             "frames":[{"offset":16,"length":0,"size":\(max),"sha256":"\(zero)"}]}
+            """
+            : """
+            {"version":1,"base":"\(zero)","expectations":[],"operations":[],
+             "frames":[{"offset":16,"length":0,"size":\(max),"sha256":"\(zero)"}],
+             "image":{"size":\(max),"target":"\(zero)","runs":[{"offset":0,"length":\(max),"frame":0}],"holes":[]}}
+            """
+        try Data(Self.patchFile(frames: [], manifest: manifest)).write(to: URL(fileURLWithPath: t.at("p")))
+        let target = what == "file" ? t.directory("root") : t.at("disk.img")
+        if what == "run" { FileManager.default.createFile(atPath: target, contents: Data()) }
+        let r = try await Tool.strata(["patch", "apply", t.at("p"), target])
+        // The file: refused by its size; the run: by the filesystem's own limit or its short frame.
+        let why = what == "file" ? "the patch is damaged" : "strata: error: "
+        #expect(
+            r.status == 1 && r.stderr.hasPrefix("strata: error: ") && r.stderr.contains(why), "\(what): \(r.stderr)")
     }
 
     /// A delta's copies stop at the size of the file it rebuilds.

@@ -42,9 +42,13 @@ import Testing
         let plain = try #require(Origin(url: "http://127.0.0.1:5000/v2/"))
         let httpsRealm = try #require(Origin(url: "https://auth.example.com/token"))
         let httpRealm = try #require(Origin(url: "http://auth.example.com/token"))
-        #expect(RegistryClient.realmGetsCredentials(httpsRealm, registry: tls))
-        #expect(!RegistryClient.realmGetsCredentials(httpRealm, registry: tls))
-        #expect(RegistryClient.realmGetsCredentials(httpRealm, registry: plain))
+        let loopbackRealm = try #require(Origin(url: "http://127.0.0.1:5001/token"))
+        #expect(RegistryClient.realmGetsCredentials(httpsRealm, registry: tls, plainHTTPAsked: false))
+        #expect(!RegistryClient.realmGetsCredentials(httpRealm, registry: tls, plainHTTPAsked: false))
+        #expect(RegistryClient.realmGetsCredentials(httpRealm, registry: plain, plainHTTPAsked: true))
+        // Plain HTTP only because the registry is on loopback: a remote plain realm gets nothing.
+        #expect(!RegistryClient.realmGetsCredentials(httpRealm, registry: plain, plainHTTPAsked: false))
+        #expect(RegistryClient.realmGetsCredentials(loopbackRealm, registry: plain, plainHTTPAsked: false))
     }
 
     /// A registry asking for Basic auth answers an upload with a `Location`, and a blob GET with

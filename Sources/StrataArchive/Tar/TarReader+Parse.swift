@@ -12,11 +12,13 @@ extension TarReader {
         }
         let stored: Int64
         // A bad checksum still names the entry the block says it is, for the message only.
-        let claimed = PathName.displayShowingNUL(cString(b[TarField.name]))
+        let claimed = { PathName.displayShowingNUL(cString(b[TarField.name])) }
         do { stored = try number(b[TarField.checksum]) } catch {
-            throw TarError.badChecksum(offset: offset, entry: claimed)
+            throw TarError.badChecksum(offset: offset, entry: claimed())
         }
-        guard stored == unsigned || stored == signed else { throw TarError.badChecksum(offset: offset, entry: claimed) }
+        guard stored == unsigned || stored == signed else {
+            throw TarError.badChecksum(offset: offset, entry: claimed())
+        }
         let magic = Array(b[TarField.magic])
         let isUSTAR = magic == TarField.ustarMagic
         let isGNU = magic == TarField.gnuMagic

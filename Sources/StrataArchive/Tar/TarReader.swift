@@ -38,6 +38,7 @@ public final class TarReader {
         var longName: [UInt8]?
         var longLink: [UInt8]?
         var pax: [(key: String, value: [UInt8])] = []
+        var extensionBytes: Int64 = 0
         /// The entry's name as far as its extension headers have told it, for errors.
         func pending() -> String? {
             if let path = pax.last(where: { $0.key == "path" }) { return PathName.displayShowingNUL(path.value) }
@@ -45,7 +46,7 @@ public final class TarReader {
         }
         while true {
             let blockOffset = offset
-            guard let block = try readBlock(entry: pending()) else {
+            guard let block = try readBlock(entry: pending) else {
                 if longName != nil || longLink != nil || !pax.isEmpty { throw TarError.truncated(entry: pending()) }
                 return nil  // a stream without end blocks still ends cleanly, as GNU tar allows
             }
@@ -59,12 +60,15 @@ public final class TarReader {
             var h = try Self.parse(block, at: blockOffset)
             switch h.kind {
             case .paxExtended, .paxGlobal, .gnuLongName, .gnuLongLink:
-                let what = pending().map { "entry \($0)" } ?? "the entry at byte \(blockOffset)"
-                guard h.size <= Self.maxExtendedHeader else {
+                let what = { pending().map { "entry \($0)" } ?? "the entry at byte \(blockOffset)" }
+                extensionBytes += h.size
+                guard h.size <= Self.maxExtendedHeader, extensionBytes <= Self.maxExtendedHeader else {
                     throw TarError.invalidHeader(
-                        offset: blockOffset, "\(what): extended header of \(h.size) bytes is too large")
+                        offset: blockOffset,
+                        "\(what()): extended headers of \(extensionBytes) bytes are more than the \(Self.maxExtendedHeader) allowed"
+                    )
                 }
-                let data = try readData(Int(h.size), padded: true, entry: "the extended header of \(what)")
+                let data = try readData(Int(h.size), padded: true, entry: "the extended header of \(what())")
                 switch h.kind {
                 case .paxExtended:
                     pax.append(contentsOf: try Self.parsePAX(data, entry: pending() ?? "at byte \(blockOffset)"))
@@ -106,8 +110,9 @@ public final class TarReader {
     /// The largest entry size read (4 EiB): sizes and offsets below it leave room for any sum of
     /// two of them, so no arithmetic on them can overflow.
     public static let maxSize: Int64 = 1 << 62
-    /// The largest PAX or GNU long-name header read (Go's `archive/tar` allows 1 MiB).
-    public static let maxExtendedHeader: Int64 = 16 << 20
+    /// The most extension data (PAX records, GNU long names) one entry may have: Go's
+    /// `archive/tar` reads no PAX or long-name header above 1 MiB, so neither can containerd.
+    public static let maxExtendedHeader: Int64 = 1 << 20
 
     /// A sparse map must fit its file and its stored bytes, in order and without overlap (Go's
     /// `validateSparseEntries`), so writing it can neither overflow nor write past the file.
@@ -117,7 +122,7 @@ public final class TarReader {
         var end: Int64 = 0
         var total: Int64 = 0
         for (offset, length) in map {
-            guard offset >= end, length >= 0, offset <= maxSize, length <= maxSize, offset + length <= realSize else {
+            guard offset >= end, length >= 0, offset <= realSize, length <= realSize - offset else {
                 throw TarError.invalidPAX(entry: entry, "sparse map entry \(offset)+\(length) is out of order or range")
             }
             end = offset + length
@@ -208,10 +213,10 @@ public final class TarReader {
         if try chunk.fill(from: source, minimum: 512) == 0 { sourceEnded = true }
     }
 
-    private func readBlock(entry: String? = nil) throws -> [UInt8]? {
+    private func readBlock(entry: () -> String? = { nil }) throws -> [UInt8]? {
         while end - start < 512 && !sourceEnded { try fill() }
         if end == start { return nil }
-        if end - start < 512 { throw TarError.truncated(entry: entry) }
+        if end - start < 512 { throw TarError.truncated(entry: entry()) }
         let b = Array(UnsafeRawBufferPointer(rebasing: chunk.bytes[start..<start + 512]))
         start += 512
         offset += 512

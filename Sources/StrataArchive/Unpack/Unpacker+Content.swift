@@ -10,10 +10,7 @@ extension Unpacker {
             }
             return
         }
-        for (offset, length) in map {
-            guard offset >= 0, length >= 0, offset <= (h.sparseRealSize ?? 0) else {
-                throw UnpackError(entry: h.nameString, reason: "sparse map entry \(offset)+\(length) is invalid")
-            }
+        for (offset, length) in map {  // in order and inside the file: `TarReader.checkSparse`
             var left = length
             var at = offset
             while left > 0 {

@@ -18,8 +18,25 @@ struct Journal: Codable {
         var mtime: Int64
     }
 
-    /// A journal is read back from disk, where anything with write access to ROOT could have
-    /// put one: it is checked as strictly as the patch it came from before any step runs.
+    /// The journal in staging `dir`, read back from disk where anything with write access to ROOT
+    /// could have put one: it must be what Strata writes (a regular file of this user's, in a
+    /// directory of this user's, neither writable by others; opened without blocking, so a FIFO
+    /// cannot hold the lock; at most 512 MiB) and pass `validate` before any step runs.
+    static func read(from dir: Handle) throws -> Journal {
+        let uid = Identity.effectiveUID
+        let d = try dir.stat()
+        let file = try dir.open(Staging.journal, flags: O_RDONLY | O_NOFOLLOW | O_NONBLOCK)
+        let m = try file.stat()
+        guard d.uid == uid, d.permissions & 0o022 == 0, m.type == .regular, m.uid == uid, m.permissions & 0o022 == 0
+        else { throw PatchError.damaged("its staging or journal is not a private file of this user's") }
+        let journal = try JSONDecoder().decode(
+            Journal.self, from: Data(try file.readToEnd(limit: Int(min(m.size, 512 << 20)))))
+        try journal.validate()
+        guard journal.root != nil else { throw PatchError.damaged("the journal names no root") }
+        return journal
+    }
+
+    /// Checked as strictly as the patch the journal came from.
     func validate() throws {
         for op in operations { try op.validate() }
         for k in keepTimes { _ = try k.path.rooted(allowRoot: true) }
@@ -33,6 +50,10 @@ extension Operation {
     func validate() throws {
         _ = try path.rooted()
         if let link { _ = try link.rooted() }
+        // overlayfs's own attributes are never a patch's to set (the creator leaves them out).
+        if let key = xattrs?.keys.first(where: OverlayXattr.isOverlay) {
+            throw PatchError.damaged("\(path): sets overlayfs's own xattr \(key)")
+        }
         switch kind {
         case .attributes where type != "directory":
             throw PatchError.damaged("\(path): attributes for an entry that is not a directory")
@@ -40,12 +61,16 @@ extension Operation {
             throw PatchError.damaged("\(path): a link without a target")
         case .replace where !Self.replaceTypes.contains(type ?? ""):
             throw PatchError.damaged("\(path): entries of type \(type ?? "?") are not supported")
+        case .replace where type == "regular" && (frame == nil || sha256 == nil || (size ?? .max) > Self.maxSize):
+            throw PatchError.damaged("\(path): a file without data, digest or a size up to \(Self.maxSize)")
         default:
             break
         }
     }
 
     static let replaceTypes: Set<String> = ["regular", "directory", "symlink", "char", "block", "fifo"]
+    /// The largest file a patch may rebuild (as `TarReader.maxSize`: sums of two stay in range).
+    static let maxSize: UInt64 = 1 << 62
 }
 
 /// Where an apply stages its work for ROOT: `.strata-patch-<name>` beside ROOT when the parent is

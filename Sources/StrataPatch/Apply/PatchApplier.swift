@@ -79,18 +79,16 @@ public struct PatchApplier {
             try staging.remove()
             return .rolledBack
         }
-        let bytes = try dir.open(Staging.journal, flags: O_RDONLY | O_NOFOLLOW).readToEnd(limit: 1 << 30)
         let journal: Journal
         do {
-            journal = try JSONDecoder().decode(Journal.self, from: Data(bytes))
-            try journal.validate()
+            journal = try Journal.read(from: dir)
         } catch {
             throw PatchError.unsupported(
                 "\(staging.path): its journal cannot be trusted (\(error)); nothing was changed. Remove \(staging.path) if no strata patch apply was interrupted there"
             )
         }
         let id = try rootDir.stat()
-        guard journal.root == nil || journal.root == [id.device, id.inode] else {
+        guard journal.root == [id.device, id.inode] else {
             throw PatchError.unsupported(
                 "\(root): the interrupted apply beside it was for another directory; left as it is")
         }
@@ -162,8 +160,10 @@ public struct PatchApplier {
                     throw PatchError.wrongBase(path: op.path.description, expected: "a regular file", found: "nothing")
                 }
                 let old = try MappedFile(dir.open(base, flags: O_RDONLY | O_NOFOLLOW))
-                let limit = Int(clamping: op.size ?? 0)
-                try Delta.decode(try patch.frame(frame), base: old.bytes, limit: limit) { try out.write($0) }
+                let size = Int64(op.size ?? 0)  // validated: at most `Operation.maxSize`
+                try Delta.decode(try patch.frame(frame, atMost: size), base: old.bytes, limit: Int(size)) {
+                    try out.write($0)
+                }
             } else {
                 try patch.frame(frame, into: out)
             }

@@ -90,7 +90,7 @@ public enum ImagePatch {
             _ = try out.copyData(from: file)
             try out.truncate(to: delta.size)
             for r in delta.runs {
-                guard let frame = r.frame else { continue }
+                guard let frame = r.frame else { continue }  // `check` refuses such runs
                 let sink = PositionedSink(out, at: r.offset)
                 try patch.frame(frame, into: sink)
                 guard sink.offset == r.offset + r.length else {
@@ -121,8 +121,8 @@ public enum ImagePatch {
             guard r.offset >= end, r.length >= 0, r.offset <= delta.size, r.length <= delta.size - r.offset else {
                 throw PatchError.damaged("run \(r.offset)+\(r.length) is out of order or outside the image")
             }
-            if let frame = r.frame, try patch.frameInfo(frame).size != r.length {
-                throw PatchError.damaged("run \(r.offset)+\(r.length): its frame has another size")
+            guard let frame = r.frame, try patch.frameInfo(frame).size == r.length else {
+                throw PatchError.damaged("run \(r.offset)+\(r.length): no frame, or a frame of another size")
             }
             end = r.offset + r.length
         }
@@ -131,7 +131,7 @@ public enum ImagePatch {
                 throw PatchError.damaged("hole \(h.offset)+\(h.length) is outside the image")
             }
         }
-        guard delta.size <= max(baseSize, end) + maxGrowth else {
+        guard delta.size - max(baseSize, end) <= maxGrowth else {
             throw PatchError.damaged(
                 "the image would grow to \(delta.size) bytes, more than \(maxGrowth) past its base and data")
         }

@@ -86,8 +86,6 @@ public final class PatchReader {
 
     /// The largest manifest read (it is decoded whole).
     static let maxManifest: Int64 = 256 << 20
-    /// The largest frame held in memory whole (a delta's operations).
-    static let maxInMemoryFrame: Int64 = 1 << 30
 
     /// Frame `i` of the manifest; an error naming it when it is not there or its extent is not
     /// inside the file.
@@ -115,10 +113,11 @@ public final class PatchReader {
         }
     }
 
-    /// Frame `i` whole in memory (a delta's operations), at most `maxInMemoryFrame` bytes.
-    func frame(_ i: Int) throws -> [UInt8] {
-        guard try frameInfo(i).size <= Self.maxInMemoryFrame else {
-            throw PatchError.damaged("frame \(i) is larger than the \(Self.maxInMemoryFrame) bytes a delta may have")
+    /// Frame `i` whole in memory (a delta's operations), refused above `atMost` bytes: a delta
+    /// is only ever stored when it is smaller than the file it rebuilds.
+    func frame(_ i: Int, atMost: Int64) throws -> [UInt8] {
+        guard try frameInfo(i).size <= atMost else {
+            throw PatchError.damaged("frame \(i) is larger than the \(atMost) bytes of the file it rebuilds")
         }
         let sink = MemorySink()
         try frame(i, into: sink)

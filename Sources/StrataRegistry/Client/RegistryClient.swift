@@ -26,9 +26,13 @@ public final class RegistryClient: Sendable {
     /// Bearer tokens by scope, and whether the registry wants Basic.
     private let tokens = Mutex<[String: String]>([:])
     private let basic = Mutex(false)
+    /// Whether the user asked for plain HTTP (not merely a loopback host).
+    let plainHTTPAsked: Bool
 
-    /// `plainHTTP` is the user's choice (or a loopback host): the registry is reached over plain
-    /// HTTP, and so may its token realm be, with the credentials.
+    /// `plainHTTP` is the user's choice (`--plain-http`): the registry is reached over plain HTTP,
+    /// and so may its token realm be, with the credentials. A loopback host is reached over plain
+    /// HTTP without asking, as containerd does; its realm then gets credentials over plain HTTP
+    /// only when it is on loopback too.
     public init(
         host: String, plainHTTP: Bool, credentials: Credentials?, patience: Duration = .seconds(60),
         chunkSize: Int = 16 << 20
@@ -36,7 +40,8 @@ public final class RegistryClient: Sendable {
         self.host = host
         self.patience = patience
         self.chunkSize = chunkSize
-        base = (plainHTTP ? "http://" : "https://") + host
+        plainHTTPAsked = plainHTTP
+        base = (plainHTTP || ImageReference.isLoopback(host: host) ? "http://" : "https://") + host
         guard let origin = Origin(url: base + "/v2/") else {
             throw .invalidReference(host, "the registry is not HOST[:PORT]")
         }
@@ -128,7 +133,7 @@ public final class RegistryClient: Sendable {
         url.queryItems = query
         guard let tokenURL = url.string else { throw RegistryError.unauthorized(host: host, "bad realm \(realm)") }
         var request = HTTPClientRequest(url: tokenURL)
-        if let credentials, Self.realmGetsCredentials(realmOrigin, registry: origin) {
+        if let credentials, Self.realmGetsCredentials(realmOrigin, registry: origin, plainHTTPAsked: plainHTTPAsked) {
             request.headers.add(name: "Authorization", value: credentials.basic)
         }
         let r = try await http.execute(request, timeout: .seconds(60))
@@ -146,11 +151,12 @@ public final class RegistryClient: Sendable {
         return token
     }
 
-    /// Whether the token realm may have the user's credentials: over TLS only, unless the
-    /// registry itself is reached over plain HTTP (`--plain-http`, or a loopback host), where the
-    /// user has accepted plain HTTP. Over plain HTTP otherwise the token is asked for anonymously.
-    static func realmGetsCredentials(_ realm: Origin, registry: Origin) -> Bool {
-        realm.isTLS || !registry.isTLS
+    /// Whether the token realm may have the user's credentials: over TLS; over plain HTTP only
+    /// when the user asked for plain HTTP (`--plain-http`), or when both the registry and the
+    /// realm are on loopback (then nothing leaves the machine). Otherwise the token is asked for
+    /// anonymously.
+    static func realmGetsCredentials(_ realm: Origin, registry: Origin, plainHTTPAsked: Bool) -> Bool {
+        realm.isTLS || (!registry.isTLS && (plainHTTPAsked || ImageReference.isLoopback(host: realm.host)))
     }
 
     /// Throws unless the response's status is one of `ok`; returns the response.
