@@ -16,6 +16,8 @@ cd "$(dirname "$0")/../Fuzz"
 all=(tar apply patch image filter)
 lock=${STRATA_BUILD_LOCK:-/tmp/strata-build.lock}
 export SWIFT_BACKTRACE=enable=no # the backtracer hangs for minutes after a crash otherwise
+# ASan's leak check at exit needs /proc, which the chrooted harnesses do not have; leaks are not findings here.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
 
 binary() { # tar -> .build/release/FuzzTar
     echo ".build/release/Fuzz$(tr '[:lower:]' '[:upper:]' <<<"${1:0:1}")${1:1}"
@@ -55,7 +57,7 @@ run() {
         sandbox=$(mktemp -d /tmp/strata-fuzz-sandbox.XXXXXX)
         unshare -m --propagation private -- bash -c \
             'mount -t tmpfs -o nodev,nosuid,mode=755,size=512m strata-fuzz "$1" && shift && exec "$@"' \
-            _ "$sandbox" env STRATA_FUZZ_SANDBOX="$sandbox" ASAN_OPTIONS="${ASAN_OPTIONS:-symbolize=0}" \
+            _ "$sandbox" env STRATA_FUZZ_SANDBOX="$sandbox" ASAN_OPTIONS="$ASAN_OPTIONS:symbolize=0" \
             nice -n 10 "$bin" "$@" || rc=$?
         rmdir "$sandbox"
         return $rc
@@ -92,12 +94,21 @@ fuzz() {
         echo "fuzz: $h CRASHED (exit $rc):" >&2
         grep -E 'STRATA-FUZZ FINDING|ERROR: (libFuzzer|AddressSanitizer)|Fatal error|Test unit written' -A3 \
             "$work/log" | head -n 30 >&2 || true
+        symbolize "$h" "$work/log" | head -n 12 >&2
         return $rc
     fi
     if grep -q 'Is the code instrumented for coverage' "$work/log"; then
         echo "fuzz: $h has no coverage (log $work/log)" >&2
         return 3
     fi
+}
+
+# The first stack of log $2 of harness $1, symbolized (the sandboxed harnesses cannot run llvm-symbolizer).
+symbolize() {
+    command -v llvm-symbolizer >/dev/null || return 0
+    awk '/ERROR: (libFuzzer|AddressSanitizer)/ { f = 1 } f && /^ +#[0-9]+ 0x/ { print $3; n++ } n >= 40 { exit }' "$2" |
+        sed 's/.*+//; s/)$//' | llvm-symbolizer --pretty-print --obj="$(binary "$1")" |
+        grep -vE '^$|^(__sanitizer|fuzzer::|\?\?)' || true
 }
 
 # The planted crash of harness $1: fed directly, then found by fuzzing from nothing.
