@@ -5,7 +5,7 @@
 #                                         crashes to Fuzz/.build/fuzz/H/artifacts; fails if any harness crashed
 #   scripts/fuzz.sh --smoke               CI: build; each harness must report its planted crash, fed directly and
 #                                         found by fuzzing (proves the oracle and the coverage); then a short run
-#                                         of each (FUZZ_SMOKE_SECONDS, default 25) must not crash
+#                                         of each (FUZZ_SMOKE_SECONDS, default 15) must not crash
 #   scripts/fuzz.sh --repro HARNESS FILE  runs one input (in the sandbox for apply and patch)
 #   scripts/fuzz.sh --seeds               rewrites Fuzz/Corpus/H/ with the inputs Strata's own writers make
 # apply and patch run as root in a private mount namespace, on a tmpfs mounted nodev,nosuid (the harness checks,
@@ -36,7 +36,8 @@ build() {
     # SwiftPM's own flags link libFuzzer and the ASan runtime, but it hands swiftc its sanitizers in no
     # fixed order and the last -sanitize= wins: fuzzer last gives coverage without ASan, address last
     # ASan without coverage. The one combined flag, passed after them, gives both.
-    flock "$lock" nice -n 5 swift build -c release --sanitize address --sanitize fuzzer \
+    flock "$lock" bash -c 'echo "fuzz: build lock taken after $(($(date +%s) - $1)) s" >&2 && shift && exec "$@"' \
+        _ "$(date +%s)" nice -n 5 swift build -c release --sanitize address --sanitize fuzzer \
         -Xswiftc -sanitize=address,fuzzer
     echo "fuzz: built in $((SECONDS - start)) s" >&2
 }
@@ -84,11 +85,15 @@ fuzz() {
     local h=$1 seconds=$2 work=.build/fuzz/$1
     mkdir -p "$work/corpus" "$work/artifacts"
     local dirs=("$work/corpus" "Corpus/$h")
-    [[ $h == tar || $h == apply ]] && dirs+=("$(tar_seeds)")
+    local extra=()
+    if [[ $h == tar || $h == apply ]]; then
+        dirs+=("$(tar_seeds)")
+        extra+=(-dict=Dictionaries/tar.dict)
+    fi
     echo "fuzz: $h for $seconds s (log $work/log)" >&2
     local rc=0
     run "$h" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len="$(max_len "$h")" -detect_leaks=0 \
-        -print_final_stats=1 -artifact_prefix="$work/artifacts/" "${dirs[@]}" >"$work/log" 2>&1 || rc=$?
+        -print_final_stats=1 -artifact_prefix="$work/artifacts/" "${extra[@]}" "${dirs[@]}" >"$work/log" 2>&1 || rc=$?
     grep -E '^#[0-9]+ +DONE|stat::number_of_executed_units|cov: ' "$work/log" | tail -n 2 >&2 || true
     if ((rc != 0)); then
         echo "fuzz: $h CRASHED (exit $rc):" >&2
@@ -127,10 +132,10 @@ planted() {
         return 1
     fi
     local start=$SECONDS
-    if STRATA_FUZZ_PLANT=1 run "$h" -max_total_time=90 -max_len=8 -detect_leaks=0 \
+    if STRATA_FUZZ_PLANT=1 run "$h" -max_total_time=60 -max_len=8 -detect_leaks=0 \
         -artifact_prefix="$work/artifacts/" "$work/empty" >"$work/find.log" 2>&1 ||
         ! grep -q 'STRATA-FUZZ FINDING' "$work/find.log"; then
-        echo "fuzz: fuzzing $h did not find its planted crash in 90 s: no coverage? (log $work/find.log)" >&2
+        echo "fuzz: fuzzing $h did not find its planted crash in 60 s: no coverage? (log $work/find.log)" >&2
         return 1
     fi
     echo "fuzz: $h: planted crash reported, and found by fuzzing in $((SECONDS - start)) s" >&2
@@ -142,7 +147,7 @@ case ${1:-} in
     build
     for h in "${all[@]}"; do planted "$h"; done
     failed=()
-    for h in "${all[@]}"; do fuzz "$h" "${FUZZ_SMOKE_SECONDS:-25}" || failed+=("$h"); done
+    for h in "${all[@]}"; do fuzz "$h" "${FUZZ_SMOKE_SECONDS:-15}" || failed+=("$h"); done
     echo "fuzz: smoke took $((SECONDS - start)) s" >&2
     if ((${#failed[@]})); then
         echo "fuzz: crashed: ${failed[*]}" >&2

@@ -5,28 +5,19 @@ import CFuzzSupport
 #endif
 
 /// The planted crash that proves a harness can fail: with `STRATA_FUZZ_PLANT=1`, an input that
-/// starts with `PLNT` is a finding. The bytes are compared one at a time, so libFuzzer reaches the
-/// prefix within seconds only when edge coverage really reaches it: a build without coverage
-/// cannot find it, and the smoke (`scripts/fuzz.sh --smoke`) fails.
+/// starts with `PLNT` is a finding. The prefix is one 32-bit comparison with a constant: libFuzzer's
+/// comparison tracing (part of `-sanitize=fuzzer`'s instrumentation) hands the constant to its
+/// mutator, so fuzzing reaches the prefix within seconds, while a build without the
+/// instrumentation hits it once in 2^32 inputs: the smoke (`scripts/fuzz.sh --smoke`) fails.
 public enum Plant {
     /// Whether planting is on (read once: the environment does not change while fuzzing).
     public static let enabled: Bool = getenv("STRATA_FUZZ_PLANT").map { String(cString: $0) == "1" } ?? false
 
-    private static let magic: [UInt8] = Array("PLNT".utf8)
-
     /// Whether `data` is the planted input, planting being on.
     public static func reached(_ data: UnsafePointer<UInt8>, _ size: Int) -> Bool {
-        guard enabled, size >= magic.count else { return false }
-        for i in 0..<magic.count {
-            guard step(data[i], magic[i]) else { return false }
-        }
-        return true
+        guard enabled, size >= 4 else { return false }
+        return UInt32(littleEndian: UnsafeRawPointer(data).loadUnaligned(as: UInt32.self)) == 0x544E_4C50  // "PLNT"
     }
-
-    /// One byte of the prefix, not inlined so the comparisons are not merged into one: libFuzzer
-    /// sees each further matching byte as a new hit count of this edge.
-    @inline(never)
-    private static func step(_ byte: UInt8, _ expected: UInt8) -> Bool { byte == expected }
 
     /// The planted crash of a harness without an oracle.
     public static func crash(_ harness: String) -> Never {

@@ -134,7 +134,7 @@ public final class Sentinel: Sendable {
         d += " n\(st.st_nlink) s\(st.st_size) m\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)"
         d += " c\(st.st_ctim.tv_sec).\(st.st_ctim.tv_nsec) dev\(st.st_rdev)"
         for name in xattrNames(path) {
-            var value = [UInt8](repeating: 0, count: 65_536)
+            var value = [UInt8](repeating: 0, count: 4096)
             let n = lgetxattr(path, name, &value, value.count)
             d += " \(name)=\(n >= 0 ? hash(value[..<n]) : 0)"
         }
@@ -143,7 +143,7 @@ public final class Sentinel: Sendable {
             let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK)
             var content: [UInt8] = []
             if fd >= 0 {
-                var buffer = [UInt8](repeating: 0, count: 65_536)
+                var buffer = [UInt8](repeating: 0, count: 4096)
                 while true {
                     let n = read(fd, &buffer, buffer.count)
                     if n <= 0 { break }
@@ -179,7 +179,7 @@ public final class Sentinel: Sendable {
     }
 
     private static func xattrNames(_ path: String) -> [String] {
-        var buffer = [CChar](repeating: 0, count: 65_536)
+        var buffer = [CChar](repeating: 0, count: 4096)
         let n = llistxattr(path, &buffer, buffer.count)
         guard n > 0 else { return [] }
         return buffer[..<n].split(separator: 0).map {
