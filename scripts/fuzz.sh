@@ -15,9 +15,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../Fuzz"
 all=(tar apply patch image filter)
 lock=${STRATA_BUILD_LOCK:-/tmp/strata-build.lock}
-export SWIFT_BACKTRACE=enable=no # the backtracer hangs for minutes after a crash otherwise
-# ASan's leak check at exit needs /proc, which the chrooted harnesses do not have; leaks are not findings here.
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
+# The harnesses' environment, set on their command lines only: SwiftPM rebuilds everything when the
+# environment of a build changes. The Swift backtracer hangs for minutes after a crash; ASan's leak
+# check at exit needs /proc, which the chrooted harnesses do not have (leaks are not findings here).
+harness_env=(SWIFT_BACKTRACE=enable=no ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}")
 
 binary() { # tar -> .build/release/FuzzTar
     echo ".build/release/Fuzz$(tr '[:lower:]' '[:upper:]' <<<"${1:0:1}")${1:1}"
@@ -37,7 +38,7 @@ build() {
     # fixed order and the last -sanitize= wins: fuzzer last gives coverage without ASan, address last
     # ASan without coverage. The one combined flag, passed after them, gives both.
     flock "$lock" bash -c 'echo "fuzz: build lock taken after $(($(date +%s) - $1)) s" >&2 && shift && exec "$@"' \
-        _ "$(date +%s)" nice -n 5 swift build -c release --sanitize address --sanitize fuzzer \
+        _ "$(date +%s)" env -u ASAN_OPTIONS -u SWIFT_BACKTRACE nice -n 5 swift build -c release --sanitize address --sanitize fuzzer \
         -Xswiftc -sanitize=address,fuzzer
     echo "fuzz: built in $((SECONDS - start)) s" >&2
 }
@@ -58,12 +59,12 @@ run() {
         sandbox=$(mktemp -d /tmp/strata-fuzz-sandbox.XXXXXX)
         unshare -m --propagation private -- bash -c \
             'mount -t tmpfs -o nodev,nosuid,mode=755,size=512m strata-fuzz "$1" && shift && exec "$@"' \
-            _ "$sandbox" env STRATA_FUZZ_SANDBOX="$sandbox" ASAN_OPTIONS="$ASAN_OPTIONS:symbolize=0" \
-            nice -n 10 "$bin" "$@" || rc=$?
+            _ "$sandbox" env "${harness_env[@]}" STRATA_FUZZ_SANDBOX="$sandbox" \
+            ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}:symbolize=0" nice -n 10 "$bin" "$@" || rc=$?
         rmdir "$sandbox"
         return $rc
         ;;
-    *) nice -n 10 "$bin" "$@" ;;
+    *) env "${harness_env[@]}" nice -n 10 "$bin" "$@" ;;
     esac
 }
 
@@ -163,7 +164,7 @@ case ${1:-} in
     for h in "${all[@]}"; do
         rm -rf "Corpus/$h"
         mkdir -p "Corpus/$h"
-        STRATA_FUZZ_WRITE_SEEDS="Corpus/$h" "$(binary "$h")"
+        env "${harness_env[@]}" STRATA_FUZZ_WRITE_SEEDS="Corpus/$h" "$(binary "$h")"
     done
     ;;
 *)
