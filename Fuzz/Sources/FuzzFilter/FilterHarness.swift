@@ -1,7 +1,11 @@
 import FuzzSupport
 
 /// The fields of the object every filter is matched against, as containerd's List calls see them.
-private let labels = ["containerd.io/gc.root": "2024-01-01", "app": "web", "a.b": "dotted"]
+/// `long` gives a backtracking `~=` pattern such as `(a+)+$` something to take exponential time on.
+private let labels = [
+    "containerd.io/gc.root": "2024-01-01", "app": "web", "a.b": "dotted",
+    "long": String(repeating: "a", count: 48) + "!",
+]
 
 private func field(_ path: ArraySlice<String>) -> (String, Bool) {
     switch path.first {
@@ -36,7 +40,7 @@ public func initialize(
         let examples = [
             "name==docker.io/library/busybox:latest", #"labels."containerd.io/gc.root""#,
             "labels.app==web,kind!=active", "name~=busybox\nlabels.app", #"name~=/^docker\.io/,labels.a.b==dotted"#,
-            #"labels."a.b"=="quoted \"v\"""#, "name~=|bu+sy|",
+            #"labels."a.b"=="quoted \"v\"""#, "name~=|bu+sy|", "labels.long~=^a+!$",
         ]
         for (i, e) in examples.enumerated() { Seeds.save(Array(e.utf8), dir, "filter-\(i)") }
     }
