@@ -12,11 +12,12 @@
 # then chroots into it, so reports there are not symbolized: llvm-symbolizer is outside). Builds take the shared lock STRATA_BUILD_LOCK (default /tmp/strata-build.lock).
 set -euo pipefail
 
+invoked_from=$PWD
 cd "$(dirname "$0")/../Fuzz"
 all=(tar apply patch image filter)
 lock=${STRATA_BUILD_LOCK:-/tmp/strata-build.lock}
 # The harnesses' environment, set on their command lines only: SwiftPM rebuilds everything when the
-# environment of a build changes. The Swift backtracer hangs for minutes after a crash; ASan's leak
+# environment of a build changes (FUZZ_SECONDS included), so builds get PATH and HOME alone. The Swift backtracer hangs for minutes after a crash; ASan's leak
 # check at exit needs /proc, which the chrooted harnesses do not have (leaks are not findings here).
 harness_env=(SWIFT_BACKTRACE=enable=no ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}")
 
@@ -38,7 +39,7 @@ build() {
     # fixed order and the last -sanitize= wins: fuzzer last gives coverage without ASan, address last
     # ASan without coverage. The one combined flag, passed after them, gives both.
     flock "$lock" bash -c 'echo "fuzz: build lock taken after $(($(date +%s) - $1)) s" >&2 && shift && exec "$@"' \
-        _ "$(date +%s)" env -u ASAN_OPTIONS -u SWIFT_BACKTRACE nice -n 5 swift build -c release --sanitize address --sanitize fuzzer \
+        _ "$(date +%s)" env -i PATH="$PATH" HOME="$HOME" nice -n 5 swift build -c release --sanitize address --sanitize fuzzer \
         -Xswiftc -sanitize=address,fuzzer
     echo "fuzz: built in $((SECONDS - start)) s" >&2
 }
@@ -157,7 +158,15 @@ case ${1:-} in
     ;;
 --repro)
     build
-    run "$2" -detect_leaks=0 "$(realpath --relative-to=. "$3")"
+    log=$(mktemp)
+    rc=0
+    # Relative to Fuzz/: the sandboxed harnesses chroot before they read it.
+    run "$2" -detect_leaks=0 "$(realpath --relative-to=. "$(cd "$invoked_from" && realpath "$3")")" >"$log" 2>&1 ||
+        rc=$?
+    cat "$log"
+    ((rc == 0)) || symbolize "$2" "$log"
+    rm -f "$log"
+    exit $rc
     ;;
 --seeds)
     build
