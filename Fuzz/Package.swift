@@ -2,8 +2,9 @@
 import PackageDescription
 
 /// libFuzzer harnesses for Strata's parsers and appliers, kept out of the root package so its
-/// sanitizer and `unsafeFlags` never reach Strata's users. Build with
-/// `swift build -c release --sanitize address --sanitize fuzzer` (that order) or `scripts/fuzz.sh`.
+/// sanitizer and `unsafeFlags` never reach Strata's users. Build with `scripts/fuzz.sh`, or
+/// `swift build -c release --sanitize address --sanitize fuzzer -Xswiftc -sanitize=address,fuzzer`
+/// (SwiftPM's own flags reach swiftc in no fixed order and only the last counts; see FUZZING.md).
 let harness: [SwiftSetting] = [.swiftLanguageMode(.v6), .unsafeFlags(["-parse-as-library"])]
 
 let package = Package(

@@ -9,7 +9,8 @@
 #   scripts/fuzz.sh --repro HARNESS FILE  runs one input (in the sandbox for apply and patch)
 #   scripts/fuzz.sh --seeds               rewrites Fuzz/Corpus/H/ with the inputs Strata's own writers make
 # apply and patch run as root in a private mount namespace, on a tmpfs mounted nodev,nosuid (the harness checks,
-# then chroots into it, so reports there are not symbolized: llvm-symbolizer is outside). Builds take the shared lock STRATA_BUILD_LOCK (default /tmp/strata-build.lock).
+# then chroots into it, so their reports are symbolized afterwards: llvm-symbolizer is outside). Builds take the
+# shared lock STRATA_BUILD_LOCK (default /tmp/strata-build.lock).
 set -euo pipefail
 
 invoked_from=$PWD
@@ -17,8 +18,9 @@ cd "$(dirname "$0")/../Fuzz"
 all=(tar apply patch image filter)
 lock=${STRATA_BUILD_LOCK:-/tmp/strata-build.lock}
 # The harnesses' environment, set on their command lines only: SwiftPM rebuilds everything when the
-# environment of a build changes (FUZZ_SECONDS included), so builds get PATH and HOME alone. The Swift backtracer hangs for minutes after a crash; ASan's leak
-# check at exit needs /proc, which the chrooted harnesses do not have (leaks are not findings here).
+# environment of a build changes (FUZZ_SECONDS included), so builds get PATH and HOME alone. The Swift
+# backtracer hangs for minutes after a crash; ASan's leak check at exit needs /proc, which the chrooted
+# harnesses do not have (leaks are not findings here).
 harness_env=(SWIFT_BACKTRACE=enable=no ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}")
 
 binary() { # tar -> .build/release/FuzzTar
