@@ -181,7 +181,7 @@ let package = Package(
             name: "StrataStoreTests",
             dependencies: [
                 "StrataTestSupport", "StrataStore", "StrataSnapshots", "StrataContent", "StrataDiff", "StrataFS",
-                "StrataArchive", "StrataCompression",
+                "StrataArchive", "StrataCompression", "StrataRegistry",
             ],
             swiftSettings: strictSwift),
         .testTarget(
@@ -193,7 +193,13 @@ let package = Package(
             swiftSettings: strictSwift),
         .testTarget(
             name: "StrataServiceTests",
-            dependencies: ["StrataTestSupport", "StrataStore", "StrataDiff", "StrataFS"],
+            dependencies: [
+                "StrataTestSupport", "StrataStore", "StrataDiff", "StrataFS", "StrataService", "StrataContent",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
             swiftSettings: strictSwift),
         .testTarget(
             name: "InteropTests",

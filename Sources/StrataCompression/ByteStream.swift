@@ -71,6 +71,26 @@ extension ByteSource {
         }
     }
 
+    /// Copies the source into `sink`, which must get exactly what was declared: at most `limit`
+    /// bytes are read, and a source with even one byte more is `StreamError.tooLong` (found by
+    /// asking for one byte past the limit), so a lying source costs `limit + 1` bytes, not its
+    /// length. Returns the bytes copied (fewer when the source ends first).
+    @discardableResult
+    public func copy(to sink: ByteSink, limit: Int64, bufferSize: Int = 1 << 20) throws -> Int64 {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 64)
+        defer { buffer.deallocate() }
+        var total: Int64 = 0
+        while true {
+            let room = limit - total  // never negative: total only grows up to limit
+            let want = room >= Int64(bufferSize) ? bufferSize : Int(room) + 1
+            let n = try read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<want]))
+            if n == 0 { return total }
+            guard Int64(n) <= limit - total else { throw StreamError.tooLong(limit: Int(clamping: limit)) }
+            try sink.write(UnsafeRawBufferPointer(rebasing: buffer[..<n]))
+            total += Int64(n)
+        }
+    }
+
     /// Everything the source gives until its end; an error past `limit` bytes (for documents read
     /// whole, such as an image's JSON).
     public func readToEnd(chunk: Int = 65_536, limit: Int = Int.max) throws -> [UInt8] {

@@ -53,6 +53,22 @@ public enum MediaType {
     }
 }
 
+/// Fixed caps on image documents (JSON from outside: a registry, a layout, an archive), checked
+/// before a byte of them is decoded, so that a hostile document costs at most this much memory.
+public enum DocumentLimit {
+    /// A manifest or an index: 4 MiB, the limit containerd sets on the manifests it fetches.
+    public static let manifest = 4 << 20
+    /// Anything else read whole (a config): 16 MiB.
+    public static let other = 16 << 20
+    /// A layout's `index.json`, which names every image of a store: 16 MiB.
+    public static let layoutIndex = 16 << 20
+
+    /// The cap for a document of media type `t`.
+    public static func bytes(for t: String) -> Int {
+        MediaType.isManifest(t) || MediaType.isIndex(t) ? manifest : other
+    }
+}
+
 /// Annotation and label keys shared with containerd.
 public enum Annotations {
     /// The digest of a layer's uncompressed tar stream (its diffID).

@@ -25,8 +25,14 @@ public struct FileTime: Sendable, Hashable, Comparable {
 
     public static let epoch = FileTime(seconds: 0)
 
-    /// The time as one integer, as the metadata database stores times.
-    public var nanosecondsSince1970: Int64 { seconds * 1_000_000_000 + Int64(nanoseconds) }
+    /// The time as one integer, as the metadata database stores times; saturated at Int64's
+    /// bounds (about the years 1678 and 2262), since a file's time may come from a layer.
+    public var nanosecondsSince1970: Int64 {
+        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return seconds < 0 ? .min : .max }
+        let (sum, over) = scaled.addingReportingOverflow(Int64(nanoseconds))
+        return over ? .max : sum
+    }
 
     public init(nanosecondsSince1970 ns: Int64) {
         let (q, r) = ns.quotientAndRemainder(dividingBy: 1_000_000_000)

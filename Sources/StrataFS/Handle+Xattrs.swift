@@ -42,7 +42,9 @@ extension Handle {
         while true {
             var buf = [UInt8](repeating: 0, count: size)
             let r = withCName(name) { n in
-                buf.withUnsafeMutableBytes { b in retrying { strata_getxattrat(fd, n, key, b.baseAddress, b.count) } }
+                withCKey(key) { k in
+                    buf.withUnsafeMutableBytes { b in retrying { strata_getxattrat(fd, n, k, b.baseAddress, b.count) } }
+                }
             }
             switch r {
             case .success(let len): return Array(buf[..<len])
@@ -57,13 +59,15 @@ extension Handle {
     public func setXattr(_ name: [UInt8], key: String, value: [UInt8], createOnly: Bool = false) throws(FSError) {
         let flags: Int32 = createOnly ? 1 : 0  // XATTR_CREATE
         let r = withCName(name) { n in
-            value.withUnsafeBytes { v in retrying { strata_setxattrat(fd, n, key, v.baseAddress, v.count, flags) } }
+            withCKey(key) { k in
+                value.withUnsafeBytes { v in retrying { strata_setxattrat(fd, n, k, v.baseAddress, v.count, flags) } }
+            }
         }
         if case .failure(let e) = r { throw fail("setxattr \(key)", name, e) }
     }
 
     public func removeXattr(_ name: [UInt8], key: String) throws(FSError) {
-        let r = withCName(name) { n in retrying { strata_removexattrat(fd, n, key) } }
+        let r = withCName(name) { n in withCKey(key) { k in retrying { strata_removexattrat(fd, n, k) } } }
         if case .failure(let e) = r { throw fail("removexattr \(key)", name, e) }
     }
 }
@@ -71,7 +75,9 @@ extension Handle {
 extension Handle {
     /// Sets an xattr on this descriptor's own file (not valid for `O_PATH` handles).
     public func setXattr(key: String, value: [UInt8]) throws(FSError) {
-        let r = value.withUnsafeBytes { v in retrying { strata_fsetxattr(fd, key, v.baseAddress, v.count, 0) } }
+        let r = withCKey(key) { k in
+            value.withUnsafeBytes { v in retrying { strata_fsetxattr(fd, k, v.baseAddress, v.count, 0) } }
+        }
         if case .failure(let e) = r { throw fail("setxattr \(key)", nil, e) }
     }
 }

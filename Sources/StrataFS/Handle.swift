@@ -164,11 +164,34 @@ public final class Handle: @unchecked Sendable {
     public func removeAll(_ name: [UInt8]) throws(FSError) {
         guard let meta = try statIfExists(name) else { return }
         if meta.type == .directory {
-            let dir = try openDirectory(name)
-            for entry in try dir.entries() { try dir.removeAll(entry.name) }
+            // Depth first with a stack of its own: a layer may nest directories deeper than any
+            // thread's stack (one descriptor a level, so the descriptor limit bounds the depth).
+            var stack: [(parent: Handle, name: [UInt8], dir: Handle, left: [DirectoryEntry])] = []
+            let top = try openDirectory(name)
+            stack.append((self, name, top, try top.entries()))
+            while !stack.isEmpty {
+                let i = stack.count - 1
+                guard let entry = stack[i].left.popLast() else {
+                    let done = stack.removeLast()
+                    try done.parent.unlinkIfPresent(done.name, directory: true)
+                    continue
+                }
+                let dir = stack[i].dir
+                guard let m = try dir.statIfExists(entry.name) else { continue }
+                if m.type == .directory {
+                    let child = try dir.openDirectory(entry.name)
+                    stack.append((dir, entry.name, child, try child.entries()))
+                } else {
+                    try dir.unlinkIfPresent(entry.name, directory: false)
+                }
+            }
+            return
         }
-        do { try unlink(name, directory: meta.type == .directory) } catch  where error.errno == .noSuchFileOrDirectory {
-        }
+        try unlinkIfPresent(name, directory: false)
+    }
+
+    private func unlinkIfPresent(_ name: [UInt8], directory: Bool) throws(FSError) {
+        do { try unlink(name, directory: directory) } catch  where error.errno == .noSuchFileOrDirectory {}
     }
 
     // MARK: Ownership, mode, times
@@ -205,14 +228,22 @@ public final class Handle: @unchecked Sendable {
     }
 }
 
-/// Calls `body` with `name` as a NUL-terminated C string.
+/// Calls `body` with `name` as a NUL-terminated C string; a name holding a NUL byte fails with
+/// `EINVAL` without calling it (cut at its NUL, `..\0` would reach the kernel as `..`).
 @inline(__always)
-public func withCName<R>(_ name: [UInt8], _ body: (UnsafePointer<CChar>) throws -> R) rethrows -> R {
-    try name.withUnsafeBufferPointer { src in
-        try withUnsafeTemporaryAllocation(of: CChar.self, capacity: src.count + 1) { buf in
+public func withCName<T>(_ name: [UInt8], _ body: (UnsafePointer<CChar>) -> Result<T, Errno>) -> Result<T, Errno> {
+    name.withUnsafeBufferPointer { src in
+        if src.contains(0) { return .failure(.invalidArgument) }
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: src.count + 1) { buf in
             for i in 0..<src.count { buf[i] = CChar(bitPattern: src[i]) }
             buf[src.count] = 0
-            return try body(buf.baseAddress!)
+            return body(buf.baseAddress!)
         }
     }
+}
+
+/// `withCName` for an xattr name.
+@inline(__always)
+func withCKey<T>(_ key: String, _ body: (UnsafePointer<CChar>) -> Result<T, Errno>) -> Result<T, Errno> {
+    withCName(Array(key.utf8), body)
 }

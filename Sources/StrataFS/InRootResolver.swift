@@ -20,8 +20,8 @@ import SystemPackage
 public final class InRootResolver {
     public let root: Handle
     /// Called after a missing directory was created: its parent, its name, and its resolved path
-    /// components from the root.
-    public var onCreateDirectory: ((Handle, [UInt8], [[UInt8]]) throws(FSError) -> Void)?
+    /// from the root.
+    public var onCreateDirectory: ((Handle, [UInt8], RootedPath) throws(FSError) -> Void)?
 
     private var cache: [[UInt8]: Handle] = [:]
     private var hasOpenat2 = true
@@ -32,11 +32,13 @@ public final class InRootResolver {
     /// Forgets cached resolutions; call after removing entries or creating symlinks.
     public func invalidate() { cache.removeAll(keepingCapacity: true) }
 
-    /// The directory at the cleaned `components`, created (mode 0755) where missing when `create`
-    /// is true; nil when it does not exist and `create` is false.
-    public func directory(_ components: [[UInt8]], create: Bool) throws(FSError) -> Handle? {
+    /// The directory at `path`, created (mode 0755) where missing when `create` is true; nil when
+    /// it does not exist and `create` is false. Only a `RootedPath` gets here: no component is
+    /// empty, `.`, `..` or holds a NUL.
+    public func directory(_ path: RootedPath, create: Bool) throws(FSError) -> Handle? {
+        let components = path.components
         if components.isEmpty { return root }
-        let key = PathName.absolute(components)
+        let key = path.bytes
         if let h = cache[key] { return h }
         if hasOpenat2 {
             let how = strata_resolve_in_root | strata_resolve_no_symlinks | strata_resolve_no_magiclinks
@@ -80,7 +82,7 @@ public final class InRootResolver {
                     continue
                 }
                 stack.append((try top.openDirectory(c), c))
-                try onCreateDirectory?(top, c, stack.dropFirst().map(\.name))
+                try onCreateDirectory?(top, c, RootedPath(resolved: stack.dropFirst().map(\.name)))
                 continue
             }
             switch meta.type {

@@ -36,4 +36,12 @@ public enum PathName {
 
     /// Text for messages; invalid UTF-8 is shown with replacement characters.
     public static func display(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
+
+    /// Text for messages about a name that may hold NUL bytes: each shown as `\0`, so that the
+    /// message shows the whole name (a C consumer would stop at the first).
+    public static func displayShowingNUL(_ bytes: [UInt8]) -> String {
+        guard bytes.contains(0) else { return display(bytes) }
+        return bytes.split(separator: 0, omittingEmptySubsequences: false).map { display(Array($0)) }.joined(
+            separator: "\\0")
+    }
 }

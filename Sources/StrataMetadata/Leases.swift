@@ -50,7 +50,12 @@ public struct Leases: Sendable {
     {
         let id = id ?? Self.randomID()
         let now = Timestamp.now()
-        let expires = expiresIn.map { now + Int64($0 * 1e9) }
+        // Saturated: an expiry past 2262 (or NaN, or negative) must not trap the conversion.
+        let expires = expiresIn.map { seconds -> Int64 in
+            let ns = (seconds * 1e9).rounded()
+            guard ns.isFinite, ns > 0 else { return now }
+            return ns >= Double(Int64.max - now) ? Int64.max : now + Int64(ns)
+        }
         try db.write { db in
             guard try Row.fetchOne(db, sql: "SELECT 1 FROM lease WHERE id = ?", arguments: [id]) == nil else {
                 throw LeaseError.alreadyExists(id)

@@ -26,8 +26,8 @@ struct RegistryOptions: ParsableArguments {
             let password = readLine(strippingNewline: true) ?? ""
             credentials = Credentials(username: username, password: password)
         }
-        return RegistryClient(
-            host: ref.host, plainHTTP: plainHTTP || ref.isLoopback, credentials: credentials, chunkSize: chunkSize << 20
+        return try RegistryClient(
+            host: ref.host, plainHTTP: plainHTTP, credentials: credentials, chunkSize: chunkSize << 20
         )
     }
 }

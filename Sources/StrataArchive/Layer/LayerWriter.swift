@@ -129,9 +129,8 @@ public struct LayerWriter: ChangeSink {
         let parent = Self.parent(of: trimmed)
         guard !trimmed.isEmpty, !parent.isEmpty, !addedDirs.contains(parent) else { return }
         addedDirs.insert(parent)
-        let comps = PathName.cleanComponents(parent)
-        guard let dir = try upper.directory(Array(comps.dropLast()), create: false) else { return }
-        let base = comps.last!
+        let path = try RootedPath(cleaning: parent)
+        guard let base = path.base, let dir = try upper.directory(path.parent, create: false) else { return }
         let meta = try dir.stat(base)
         let change = Change(
             kind: .modify, path: [PathName.slash] + parent, metadata: meta,

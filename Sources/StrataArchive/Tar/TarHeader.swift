@@ -77,7 +77,7 @@ public struct TarHeader: Sendable {
 /// Errors reading or writing tar streams; each names the entry concerned when there is one.
 public enum TarError: Error, CustomStringConvertible {
     case truncated(entry: String?)
-    case badChecksum(offset: Int64)
+    case badChecksum(offset: Int64, entry: String)
     case invalidHeader(offset: Int64, String)
     case invalidPAX(entry: String, String)
     case fieldTooLong(entry: String, String)
@@ -87,7 +87,9 @@ public enum TarError: Error, CustomStringConvertible {
         switch self {
         case .truncated(let e?): return "tar stream ends inside entry \(e)"
         case .truncated(nil): return "tar stream ends inside a header (truncated archive)"
-        case .badChecksum(let o): return "tar header at byte \(o) has a bad checksum (corrupt archive)"
+        case .badChecksum(let o, let e):
+            return
+                "tar header at byte \(o) (entry \(e), as its damaged header says) has a bad checksum (corrupt archive)"
         case .invalidHeader(let o, let why): return "invalid tar header at byte \(o): \(why)"
         case .invalidPAX(let e, let why): return "invalid PAX header for entry \(e): \(why)"
         case .fieldTooLong(let e, let why): return "cannot write entry \(e): \(why)"

@@ -11,8 +11,14 @@ extension TarReader {
             signed += Int64(Int8(bitPattern: v))
         }
         let stored: Int64
-        do { stored = try number(b[TarField.checksum]) } catch { throw TarError.badChecksum(offset: offset) }
-        guard stored == unsigned || stored == signed else { throw TarError.badChecksum(offset: offset) }
+        // A bad checksum still names the entry the block says it is, for the message only.
+        let claimed = { PathName.displayShowingNUL(cString(b[TarField.name])) }
+        do { stored = try number(b[TarField.checksum]) } catch {
+            throw TarError.badChecksum(offset: offset, entry: claimed())
+        }
+        guard stored == unsigned || stored == signed else {
+            throw TarError.badChecksum(offset: offset, entry: claimed())
+        }
         let magic = Array(b[TarField.magic])
         let isUSTAR = magic == TarField.ustarMagic
         let isGNU = magic == TarField.gnuMagic
@@ -86,23 +92,43 @@ extension TarReader {
         return v
     }
 
-    /// Splits PAX extended-header data into its records.
+    /// Splits PAX extended-header data into its records, with Go's `archive/tar` rules: a key is
+    /// non-empty and holds no NUL; the values of `path`, `linkpath`, `uname`, `gname` and
+    /// `GNU.sparse.name` hold no NUL (a name cut at its NUL by the kernel is not the name the
+    /// cleaning saw). Errors name the entry: `entry`, or the record's own `path` once it is read.
     static func parsePAX(_ data: [UInt8], entry: String) throws -> [(key: String, value: [UInt8])] {
         var out: [(key: String, value: [UInt8])] = []
+        var named = entry
         var i = 0
         while i < data.count {
             if data[i] == 0 { break }  // some writers pad with NULs
-            guard let sp = data[i...].firstIndex(of: 0x20),
-                let len = Int(String(decoding: data[i..<sp], as: UTF8.self)), len > sp - i + 1,
-                i + len <= data.count, data[i + len - 1] == 0x0A,
+            let rest = data.count - i
+            guard let sp = data[i...].prefix(20).firstIndex(of: 0x20), sp > i,
+                data[i..<sp].allSatisfy({ (0x30...0x39).contains($0) }),
+                let len = Int(String(decoding: data[i..<sp], as: UTF8.self)), len <= rest, len > sp - i + 1,
+                data[i + len - 1] == 0x0A,
                 let eq = data[(sp + 1)..<(i + len)].firstIndex(of: 0x3D)
-            else { throw TarError.invalidPAX(entry: entry, "malformed record at byte \(i)") }
-            let key = String(decoding: data[(sp + 1)..<eq], as: UTF8.self)
-            out.append((key, Array(data[(eq + 1)..<(i + len - 1)])))
+            else { throw TarError.invalidPAX(entry: named, "malformed record at byte \(i)") }
+            let keyBytes = data[(sp + 1)..<eq]
+            let value = Array(data[(eq + 1)..<(i + len - 1)])
+            guard !keyBytes.isEmpty, !keyBytes.contains(0) else {
+                throw TarError.invalidPAX(entry: named, "record at byte \(i) has an empty key or a key with a NUL byte")
+            }
+            let key = String(decoding: keyBytes, as: UTF8.self)
+            if Self.nameKeys.contains(key) && value.contains(0) {
+                let shown = key == "path" || key == "GNU.sparse.name" ? PathName.displayShowingNUL(value) : named
+                throw TarError.invalidPAX(
+                    entry: shown, "\(key) \"\(PathName.displayShowingNUL(value))\" holds a NUL byte")
+            }
+            if key == "path" { named = PathName.display(value) }
+            out.append((key, value))
             i += len
         }
         return out
     }
+
+    /// PAX records whose values are names, which may hold no NUL.
+    static let nameKeys: Set<String> = ["path", "linkpath", "uname", "gname", "GNU.sparse.name"]
 
     /// Folds PAX records into a header.
     static func apply(_ records: [(key: String, value: [UInt8])], to h: inout TarHeader) throws {
@@ -147,15 +173,19 @@ extension TarReader {
         }
     }
 
-    /// A PAX time: seconds with an optional fraction, possibly negative.
+    /// A PAX time: seconds with an optional fraction, possibly negative. Seconds beyond ±2^62
+    /// are refused (no time arithmetic on them can then overflow).
     static func parseTime(_ v: [UInt8], entry: String) throws -> FileTime {
         let s = String(decoding: v, as: UTF8.self)
         let parts = s.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
-        guard let secs = Int64(parts[0]) else { throw TarError.invalidPAX(entry: entry, "bad time \(s)") }
+        guard let secs = Int64(parts[0]), secs.magnitude <= 1 << 62 else {
+            throw TarError.invalidPAX(entry: entry, "bad time \(s)")
+        }
         var nanos: Int64 = 0
         if parts.count == 2 {
             let digits = String(parts[1].prefix(9))
-            guard digits.allSatisfy(\.isNumber), let f = Int64(digits + String(repeating: "0", count: 9 - digits.count))
+            guard digits.unicodeScalars.allSatisfy({ ("0"..."9").contains($0) }),
+                let f = Int64(digits + String(repeating: "0", count: 9 - digits.count))
             else { throw TarError.invalidPAX(entry: entry, "bad time \(s)") }
             nanos = f
         }

@@ -38,10 +38,16 @@ public final class TarReader {
         var longName: [UInt8]?
         var longLink: [UInt8]?
         var pax: [(key: String, value: [UInt8])] = []
+        var extensionBytes: Int64 = 0
+        /// The entry's name as far as its extension headers have told it, for errors.
+        func pending() -> String? {
+            if let path = pax.last(where: { $0.key == "path" }) { return PathName.displayShowingNUL(path.value) }
+            return longName.map(PathName.displayShowingNUL)
+        }
         while true {
             let blockOffset = offset
-            guard let block = try readBlock() else {
-                if longName != nil || longLink != nil || !pax.isEmpty { throw TarError.truncated(entry: nil) }
+            guard let block = try readBlock(entry: pending) else {
+                if longName != nil || longLink != nil || !pax.isEmpty { throw TarError.truncated(entry: pending()) }
                 return nil  // a stream without end blocks still ends cleanly, as GNU tar allows
             }
             if block.allSatisfy({ $0 == 0 }) {
@@ -54,15 +60,18 @@ public final class TarReader {
             var h = try Self.parse(block, at: blockOffset)
             switch h.kind {
             case .paxExtended, .paxGlobal, .gnuLongName, .gnuLongLink:
-                guard h.size <= 16 << 20 else {
-                    throw TarError.invalidHeader(offset: blockOffset, "extended header of \(h.size) bytes is too large")
+                let what = { pending().map { "entry \($0)" } ?? "the entry at byte \(blockOffset)" }
+                extensionBytes += h.size
+                guard h.size <= Self.maxExtendedHeader, extensionBytes <= Self.maxExtendedHeader else {
+                    throw TarError.invalidHeader(
+                        offset: blockOffset,
+                        "\(what()): extended headers of \(extensionBytes) bytes are more than the \(Self.maxExtendedHeader) allowed"
+                    )
                 }
-                let data = try readData(Int(h.size), padded: true, entry: "extended header")
+                let data = try readData(Int(h.size), padded: true, entry: "the extended header of \(what())")
                 switch h.kind {
                 case .paxExtended:
-                    pax.append(
-                        contentsOf: try Self.parsePAX(
-                            data, entry: longName.map(PathName.display) ?? "at byte \(blockOffset)"))
+                    pax.append(contentsOf: try Self.parsePAX(data, entry: pending() ?? "at byte \(blockOffset)"))
                 case .gnuLongName: longName = Self.cString(data)
                 case .gnuLongLink: longLink = Self.cString(data)
                 default: break
@@ -71,10 +80,14 @@ public final class TarReader {
             default:
                 break
             }
-            if h.kind == .gnuSparse { try readGNUSparse(&h, block: block) }
             if let longName { h.name = longName }
             if let longLink { h.linkname = longLink }
+            if h.kind == .gnuSparse { try readGNUSparse(&h, block: block) }
             try Self.apply(pax, to: &h)
+            guard h.size <= Self.maxSize, (h.sparseRealSize ?? 0) <= Self.maxSize, (h.sparseRealSize ?? 0) >= 0 else {
+                throw TarError.invalidHeader(
+                    offset: blockOffset, "entry \(h.nameString): size \(h.sparseRealSize ?? h.size) is out of range")
+            }
             if h.kind == .contiguous { h.typeflag = TarHeader.Kind.regular.rawValue }
             let headerOnly: Set<UInt8> = [0x31, 0x32, 0x33, 0x34, 0x35, 0x36]  // link, symlink, devices, dir, fifo
             let stored = headerOnly.contains(h.typeflag) ? 0 : h.size
@@ -86,8 +99,37 @@ public final class TarReader {
                 try readSparse1Map(&h)
             }
             if h.typeflag == 0 { h.typeflag = TarHeader.Kind.regular.rawValue }
+            if let map = h.sparseMap {
+                try Self.checkSparse(map, stored: h.size, realSize: h.fileSize, entry: h.nameString)
+            }
             current = h
             return h
+        }
+    }
+
+    /// The largest entry size read (4 EiB): sizes and offsets below it leave room for any sum of
+    /// two of them, so no arithmetic on them can overflow.
+    public static let maxSize: Int64 = 1 << 62
+    /// The most extension data (PAX records, GNU long names) one entry may have: Go's
+    /// `archive/tar` reads no PAX or long-name header above 1 MiB, so neither can containerd.
+    public static let maxExtendedHeader: Int64 = 1 << 20
+
+    /// A sparse map must fit its file and its stored bytes, in order and without overlap (Go's
+    /// `validateSparseEntries`), so writing it can neither overflow nor write past the file.
+    static func checkSparse(_ map: [(offset: Int64, length: Int64)], stored: Int64, realSize: Int64, entry: String)
+        throws
+    {
+        var end: Int64 = 0
+        var total: Int64 = 0
+        for (offset, length) in map {
+            guard offset >= end, length >= 0, offset <= realSize, length <= realSize - offset else {
+                throw TarError.invalidPAX(entry: entry, "sparse map entry \(offset)+\(length) is out of order or range")
+            }
+            end = offset + length
+            total += length
+        }
+        guard total <= stored else {
+            throw TarError.invalidPAX(entry: entry, "sparse map holds \(total) bytes but the entry stores \(stored)")
         }
     }
 
@@ -171,10 +213,10 @@ public final class TarReader {
         if try chunk.fill(from: source, minimum: 512) == 0 { sourceEnded = true }
     }
 
-    private func readBlock() throws -> [UInt8]? {
+    private func readBlock(entry: () -> String? = { nil }) throws -> [UInt8]? {
         while end - start < 512 && !sourceEnded { try fill() }
         if end == start { return nil }
-        if end - start < 512 { throw TarError.truncated(entry: nil) }
+        if end - start < 512 { throw TarError.truncated(entry: entry()) }
         let b = Array(UnsafeRawBufferPointer(rebasing: chunk.bytes[start..<start + 512]))
         start += 512
         offset += 512
@@ -213,11 +255,16 @@ public final class TarReader {
     /// Old GNU sparse (`S`): the map lives in the header and extension blocks.
     private func readGNUSparse(_ h: inout TarHeader, block: [UInt8]) throws {
         var map: [(offset: Int64, length: Int64)] = []
+        func number(_ f: ArraySlice<UInt8>) throws -> Int64 {
+            do { return try Self.number(f) } catch {
+                throw TarError.invalidPAX(entry: h.nameString, "bad number in its GNU sparse map")
+            }
+        }
         func entries(_ b: [UInt8], from: Int, count: Int) throws {
             for i in 0..<count {
                 let o = from + i * 24
                 if b[o] == 0 { continue }
-                map.append((try Self.number(b[o..<o + 12]), try Self.number(b[o + 12..<o + 24])))
+                map.append((try number(b[o..<o + 12]), try number(b[o + 12..<o + 24])))
             }
         }
         try entries(block, from: TarField.gnuSparse.lowerBound, count: 4)
@@ -228,7 +275,7 @@ public final class TarReader {
             extended = ext[504] != 0
         }
         h.sparseMap = map
-        h.sparseRealSize = try Self.number(block[TarField.gnuRealSize])
+        h.sparseRealSize = try number(block[TarField.gnuRealSize])
         h.typeflag = TarHeader.Kind.regular.rawValue
     }
 
@@ -264,5 +311,9 @@ public final class TarReader {
         if pad > 0 { _ = try skipBuf.withUnsafeMutableBytes { try read(into: $0) } }
         h.sparseMap = map
         h.size -= consumed + pad
+        guard h.size >= 0 else {
+            throw TarError.invalidPAX(entry: h.nameString, "GNU sparse 1.0 map is larger than the entry")
+        }
+        try Self.checkSparse(map, stored: h.size, realSize: h.fileSize, entry: h.nameString)
     }
 }

@@ -10,10 +10,7 @@ extension Unpacker {
             }
             return
         }
-        for (offset, length) in map {
-            guard offset >= 0, length >= 0, offset <= (h.sparseRealSize ?? 0) else {
-                throw UnpackError(entry: h.nameString, reason: "sparse map entry \(offset)+\(length) is invalid")
-            }
+        for (offset, length) in map {  // in order and inside the file: `TarReader.checkSparse`
             var left = length
             var at = offset
             while left > 0 {
@@ -31,7 +28,7 @@ extension Unpacker {
 
     /// Applies an opaque marker: everything in the directory not unpacked from this layer goes
     /// (overlay mode: the directory gets the opaque xattr instead).
-    func makeOpaque(_ dir: Handle, _ components: [[UInt8]]) throws {
+    func makeOpaque(_ dir: Handle) throws {
         if options.overlayLowers != nil {
             try dir.setXattr(key: OverlayXattr.opaque, value: OverlayXattr.opaqueValue)
             return
@@ -46,9 +43,9 @@ extension Unpacker {
 
     /// Copies a lower directory's owner, mode, times and xattrs onto a directory created
     /// implicitly in an overlay upper, as overlayfs' copy-up would.
-    func copyUp(_ parent: Handle, _ name: [UInt8], _ resolved: [[UInt8]]) throws(FSError) {
+    func copyUp(_ parent: Handle, _ name: [UInt8], _ resolved: RootedPath) throws(FSError) {
         for lower in lowerResolvers {
-            guard let dir = try lower.directory(Array(resolved.dropLast()), create: false),
+            guard let dir = try lower.directory(resolved.parent, create: false),
                 let meta = try dir.statIfExists(name)
             else { continue }
             guard meta.type == .directory else { return }

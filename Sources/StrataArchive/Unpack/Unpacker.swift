@@ -18,7 +18,7 @@ public final class Unpacker {
     let resolver: InRootResolver
     var options: UnpackOptions
     var createdEntries: Set<CreatedKey> = []
-    private var directoryTimes: [(components: [[UInt8]], access: FileTime, modification: FileTime)] = []
+    private var directoryTimes: [(path: RootedPath, access: FileTime, modification: FileTime)] = []
     var lowerResolvers: [InRootResolver] = []
     private var identities: [ObjectIdentifier: (handle: Handle, device: UInt64, inode: UInt64)] = [:]
     private var writeBehind: WriteBehind?
@@ -68,8 +68,7 @@ public final class Unpacker {
         }
         try writeBehind?.drain()
         for d in directoryTimes {
-            guard let base = d.components.last,
-                let parent = try resolver.directory(Array(d.components.dropLast()), create: false),
+            guard let base = d.path.base, let parent = try resolver.directory(d.path.parent, create: false),
                 try parent.statIfExists(base)?.type == .directory
             else { continue }
             try parent.setTimes(base, access: d.access, modification: d.modification)
@@ -78,21 +77,20 @@ public final class Unpacker {
     }
 
     private func apply(_ h: TarHeader, _ reader: TarReader) throws {
-        let comps = PathName.cleanComponents(h.name)
-        guard let base = comps.last else { return }  // the root itself: nothing to do
-        let parentComps = Array(comps.dropLast())
+        let path = try RootedPath(cleaning: h.name)
+        guard let base = path.base else { return }  // the root itself: nothing to do
         let meaning = try Whiteout.meaning(of: base)
-        guard let parent = try resolver.directory(parentComps, create: true) else { return }
+        guard let parent = try resolver.directory(path.parent, create: true) else { return }
         switch meaning {
         case .opaque:
-            try makeOpaque(parent, parentComps)
+            try makeOpaque(parent)
             return
         case .remove(let target):
             try parent.removeAll(target)
             resolver.invalidate()
             if options.overlayLowers != nil {
                 try parent.makeNode(target, mode: FileType.characterDevice.rawValue, major: 0, minor: 0)
-                if options.sameOwner { try parent.changeOwner(target, uid: try id(h.uid), gid: try id(h.gid)) }
+                if options.sameOwner { try parent.changeOwner(target, uid: try id(h.uid, h), gid: try id(h.gid, h)) }
             }
             return
         case .none:
@@ -124,7 +122,7 @@ public final class Unpacker {
         let (device, inode) = try identity(of: parent)
         createdEntries.insert(CreatedKey(device: device, inode: inode, name: base))
         if isDir {
-            directoryTimes.append((comps, accessTime(h), Self.bounded(h.modificationTime)))
+            directoryTimes.append((path, accessTime(h), Self.bounded(h.modificationTime)))
         }
     }
 
@@ -141,9 +139,8 @@ public final class Unpacker {
             try parent.makeSymlink(base, target: h.linkname)
             resolver.invalidate()
         case .hardLink:
-            let target = PathName.cleanComponents(h.linkname)
-            guard let targetBase = target.last,
-                let targetDir = try resolver.directory(Array(target.dropLast()), create: false)
+            let target = try RootedPath(cleaning: h.linkname)
+            guard let targetBase = target.base, let targetDir = try resolver.directory(target.parent, create: false)
             else {
                 throw UnpackError(
                     entry: h.nameString,
@@ -188,9 +185,13 @@ public final class Unpacker {
         return (meta.device, meta.inode)
     }
 
-    private func id(_ v: Int64) throws -> UInt32 {
-        guard let u = UInt32(exactly: v), u != UInt32.max else {
-            throw UnpackError(entry: "", reason: "owner id \(v) is out of range")
+    /// An owner id from a header. -1 and 4294967295 (`(uid_t)-1`) leave the id as it is, as
+    /// chown(2) and containerd's `Lchown` do; other ids outside 0...4294967294 are refused (Go
+    /// would pass them cut to 32 bits, another owner than the layer names).
+    private func id(_ v: Int64, _ h: TarHeader) throws -> UInt32 {
+        if v == -1 { return UInt32.max }
+        guard let u = UInt32(exactly: v) else {
+            throw UnpackError(entry: h.nameString, reason: "owner id \(v) is out of range")
         }
         return u
     }
@@ -199,8 +200,8 @@ public final class Unpacker {
         throws
     {
         if options.sameOwner {
-            let uid = try id(h.uid)
-            let gid = try id(h.gid)
+            let uid = try id(h.uid, h)
+            let gid = try id(h.gid, h)
             if let file {
                 try file.changeOwner(uid: uid, gid: gid)
             } else {
@@ -250,7 +251,7 @@ public final class Unpacker {
     private func handOver(_ file: Handle, _ h: TarHeader, _ reader: TarReader, to writeBehind: WriteBehind) throws {
         let pending = try writeBehind.adopt(file, name: h.name)
         while let slice = try reader.nextData(max: 1 << 20) { try writeBehind.write(pending, slice) }
-        let owner = options.sameOwner ? (uid: try id(h.uid), gid: try id(h.gid)) : nil
+        let owner = options.sameOwner ? (uid: try id(h.uid, h), gid: try id(h.gid, h)) : nil
         try writeBehind.finish(
             pending,
             .init(

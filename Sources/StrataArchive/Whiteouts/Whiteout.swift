@@ -6,7 +6,6 @@ public enum Whiteout {
     public static let prefix: [UInt8] = Array(".wh.".utf8)
     public static let metaPrefix: [UInt8] = Array(".wh..wh.".utf8)
     public static let opaqueMarker: [UInt8] = Array(".wh..wh..opq".utf8)
-    /// How overlayfs' upper directories mark an opaque directory.
 
     /// What a tar entry's base name means.
     public enum Meaning: Equatable {
@@ -15,14 +14,14 @@ public enum Whiteout {
         case remove([UInt8])
     }
 
-    /// Classifies a base name, rejecting whiteouts whose target would be the directory itself or
-    /// its parent (`.wh.`, `.wh..`, `.wh...`), which containerd also refuses.
+    /// Classifies a base name, rejecting whiteouts whose target is not one name inside the
+    /// directory (`.wh.`, `.wh..`, `.wh...`, or one holding a NUL), as containerd refuses them.
     public static func meaning(of base: [UInt8]) throws(WhiteoutError) -> Meaning {
         guard base.starts(with: prefix) else { return .none }
         if base == opaqueMarker { return .opaque }
         let target = Array(base.dropFirst(prefix.count))
-        if target.isEmpty || target == [PathName.dot] || target == [PathName.dot, PathName.dot] {
-            throw WhiteoutError.invalidName(PathName.display(base))
+        do { try RootedPath.checkComponent(target) } catch {
+            throw WhiteoutError.invalidName(PathName.displayShowingNUL(base))
         }
         return .remove(target)
     }

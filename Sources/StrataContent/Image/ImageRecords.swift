@@ -24,7 +24,12 @@ extension ContentStore {
     /// Every entry of `index.json` (named or not: unnamed ones are still images gc keeps),
     /// sorted by name.
     public func images() throws -> [ImageRecord] {
-        let document = try JSONDecoder().decode(ImageIndexDocument.self, from: Data(readIndex()))
+        let document: ImageIndexDocument
+        do {
+            document = try JSONDecoder().decode(ImageIndexDocument.self, from: Data(readIndex()))
+        } catch let e as DecodingError {
+            throw ContentError.invalidImage("\(layout.displayPath)/index.json cannot be read: \(e)")
+        }
         return document.manifests.map {
             ImageRecord(name: $0.annotations?[Annotations.refName] ?? "", target: $0.descriptor)
         }.sorted { $0.name < $1.name }

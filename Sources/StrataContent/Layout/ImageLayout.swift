@@ -51,18 +51,32 @@ public enum ImageLayout {
     }
 
     static func readIndex(_ dir: Handle) throws -> [UInt8] {
-        try dir.open(indexName, flags: O_RDONLY | O_NOFOLLOW).readToEnd(limit: 16 << 20)
+        try dir.open(indexName, flags: O_RDONLY | O_NOFOLLOW).readToEnd(limit: DocumentLimit.layoutIndex)
     }
 
     /// Rewrites `index.json` under an exclusive lock on the layout, keeping every field Strata
-    /// does not know, and replaces it atomically.
+    /// does not know, and replaces it atomically. An index it cannot read whole (not an object,
+    /// `manifests` not a list, an entry that is not an object) is refused and left as it is,
+    /// never rewritten without the entries it could not read.
     static func editIndex(in dir: Handle, _ body: (inout [[String: Any]]) throws -> Void) throws {
         let lock = try dir.openDirectory(Array(".".utf8))
         _ = try lock.lock(exclusive: true, wait: true)
+        let file = dir.displayPath + "/index.json"
         guard var document = try JSONSerialization.jsonObject(with: Data(readIndex(dir))) as? [String: Any] else {
-            throw ContentError.invalidImage("index.json is not a JSON object")
+            throw ContentError.invalidImage("\(file) is not a JSON object; left as it is")
         }
-        var manifests = document["manifests"] as? [[String: Any]] ?? []
+        var manifests: [[String: Any]] = []
+        switch document["manifests"] {
+        case nil: break
+        case let entries as [Any]:
+            for (n, entry) in entries.enumerated() {
+                guard let object = entry as? [String: Any] else {
+                    throw ContentError.invalidImage("\(file): manifests[\(n)] is not a JSON object; left as it is")
+                }
+                manifests.append(object)
+            }
+        default: throw ContentError.invalidImage("\(file): manifests is not a list; left as it is")
+        }
         try body(&manifests)
         document["manifests"] = manifests
         let bytes = try JSONSerialization.data(

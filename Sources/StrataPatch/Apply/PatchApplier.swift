@@ -79,10 +79,16 @@ public struct PatchApplier {
             try staging.remove()
             return .rolledBack
         }
-        let bytes = try dir.open(Staging.journal, flags: O_RDONLY | O_NOFOLLOW).readToEnd(limit: 1 << 30)
-        let journal = try JSONDecoder().decode(Journal.self, from: Data(bytes))
+        let journal: Journal
+        do {
+            journal = try Journal.read(from: dir)
+        } catch {
+            throw PatchError.unsupported(
+                "\(staging.path): its journal cannot be trusted (\(error)); nothing was changed. Remove \(staging.path) if no strata patch apply was interrupted there"
+            )
+        }
         let id = try rootDir.stat()
-        guard journal.root == nil || journal.root == [id.device, id.inode] else {
+        guard journal.root == [id.device, id.inode] else {
             throw PatchError.unsupported(
                 "\(root): the interrupted apply beside it was for another directory; left as it is")
         }
@@ -99,29 +105,20 @@ public struct PatchApplier {
         }
         let directories = Set(m.expectations.filter { $0.state.type == "directory" }.map(\.path))
         for op in m.operations {
-            try validate(op.path)
-            if let link = op.link { try validate(link) }
+            try op.validate()
             // Attributes change a directory the base has, never anything a path may lead to.
-            if op.kind == .attributes && (op.type != "directory" || !directories.contains(op.path)) {
+            if op.kind == .attributes && !directories.contains(op.path) {
                 throw PatchError.damaged("\(op.path): attributes for an entry the base does not have as a directory")
             }
         }
         for e in m.expectations {
-            try validate(e.path)
+            _ = try e.path.rooted()
             let found = try BaseState.of(e.path, in: rootDir, content: e.state.sha256 != nil)
             if found != e.state {
                 throw PatchError.wrongBase(
                     path: e.path.description, expected: e.state.description, found: found.description)
             }
         }
-    }
-
-    /// Paths are relative component lists: no empty, `.` or `..` component can lead outside ROOT.
-    private func validate(_ p: PatchPath) throws {
-        let comps = p.components
-        guard !comps.isEmpty, !comps.contains(where: { $0 == Array(".".utf8) || $0 == Array("..".utf8) }),
-            !p.bytes.contains(0)
-        else { throw PatchError.damaged("invalid path \(p)") }
     }
 
     // MARK: Stage
@@ -133,9 +130,9 @@ public struct PatchApplier {
         var keep: [PatchPath: Journal.KeptTimes] = [:]
         let timed = Set(patch.manifest.operations.filter { $0.type == "directory" && $0.kind != .delete }.map(\.path))
         for (i, op) in patch.manifest.operations.enumerated() {
-            let parent = op.path.parent
+            let parent = PatchPath(try op.path.rooted().parent)
             if !timed.contains(parent), keep[parent] == nil {
-                let d = try rootDir.openDirectory(components: parent.components)
+                let d = try rootDir.openDirectory(components: parent.rooted(allowRoot: true).components)
                 let m = try d.stat()
                 keep[parent] = Journal.KeptTimes(
                     path: parent, atime: m.accessTime.nanosecondsSince1970,
@@ -163,7 +160,10 @@ public struct PatchApplier {
                     throw PatchError.wrongBase(path: op.path.description, expected: "a regular file", found: "nothing")
                 }
                 let old = try MappedFile(dir.open(base, flags: O_RDONLY | O_NOFOLLOW))
-                try Delta.decode(try patch.frame(frame), base: old.bytes) { try out.write($0) }
+                let size = Int64(op.size ?? 0)  // validated: at most `Operation.maxSize`
+                try Delta.decode(try patch.frame(frame, atMost: size), base: old.bytes, limit: Int(size)) {
+                    try out.write($0)
+                }
             } else {
                 try patch.frame(frame, into: out)
             }
@@ -192,8 +192,9 @@ public struct PatchApplier {
         var touched: [Handle] = [rootDir, trash]
         for (i, op) in journal.operations.enumerated() {
             let mark = Array(String(i).utf8)
-            let parent = try rootDir.openDirectory(components: op.path.parent.components)
-            let name = op.path.components.last!
+            let path = try op.path.rooted()
+            let parent = try rootDir.openDirectory(components: path.parent.components)
+            guard let name = path.base else { throw PatchError.damaged("an operation on the root itself") }
             let present = try parent.statIfExists(name)
             switch op.kind {
             case .delete:
@@ -225,8 +226,11 @@ public struct PatchApplier {
         for op in journal.operations where op.type == "directory" && op.kind != .delete {
             times.append((op.path, op.atime ?? 0, op.mtime ?? 0, op))
         }
-        for (path, atime, mtime, op) in times.sorted(by: { $0.0.components.count > $1.0.components.count }) {
-            guard let d = try? rootDir.openDirectory(components: path.components) else { continue }
+        let depth = { (p: PatchPath) in (try? p.rooted(allowRoot: true).components.count) ?? 0 }
+        for (path, atime, mtime, op) in times.sorted(by: { depth($0.0) > depth($1.0) }) {
+            guard let d = try? rootDir.openDirectory(components: path.rooted(allowRoot: true).components) else {
+                continue
+            }
             if let mode = op?.mode { try d.changeMode(mode) }
             try d.setTimes(
                 access: FileTime(nanosecondsSince1970: atime), modification: FileTime(nanosecondsSince1970: mtime))

@@ -76,7 +76,9 @@ public enum ImagePatch {
         guard let delta = patch.manifest.image else { throw PatchError.unsupported("the patch is not an image patch") }
         let path = URL(fileURLWithPath: path).resolvingSymlinksInPath().path  // the image, not a link to it
         let file = try Handle.openFile(path: path)
-        let found = try digest(file, size: Int(try file.stat().size))
+        let baseSize = Int64(try file.stat().size)
+        try check(delta, baseSize: baseSize, patch)
+        let found = try digest(file, size: Int(baseSize))
         guard found == patch.manifest.base else {
             throw PatchError.wrongBase(path: path, expected: "an image with \(patch.manifest.base)", found: "\(found)")
         }
@@ -88,7 +90,7 @@ public enum ImagePatch {
             _ = try out.copyData(from: file)
             try out.truncate(to: delta.size)
             for r in delta.runs {
-                guard let frame = r.frame else { continue }
+                guard let frame = r.frame else { continue }  // `check` refuses such runs
                 let sink = PositionedSink(out, at: r.offset)
                 try patch.frame(frame, into: sink)
                 guard sink.offset == r.offset + r.length else {
@@ -103,6 +105,35 @@ public enum ImagePatch {
                 throw PatchError.contentMismatch(path)
             }
             FaultPoint.reach("patch.image.staged")
+        }
+    }
+
+    /// How far a target may grow past both its base and its last run: as holes, which cost a
+    /// truncate and a hash of zeros each, so a few bytes of manifest cannot declare exabytes.
+    public static let maxGrowth: Int64 = 64 << 30
+
+    /// The manifest's runs and holes must lie inside the target, in order, each run's frame of
+    /// the run's size; the target no larger than its base or its data allow (`maxGrowth`).
+    static func check(_ delta: ImageDelta, baseSize: Int64, _ patch: PatchReader) throws {
+        guard delta.size >= 0 else { throw PatchError.damaged("image size \(delta.size)") }
+        var end: Int64 = 0
+        for r in delta.runs {
+            guard r.offset >= end, r.length >= 0, r.offset <= delta.size, r.length <= delta.size - r.offset else {
+                throw PatchError.damaged("run \(r.offset)+\(r.length) is out of order or outside the image")
+            }
+            guard let frame = r.frame, try patch.frameInfo(frame).size == r.length else {
+                throw PatchError.damaged("run \(r.offset)+\(r.length): no frame, or a frame of another size")
+            }
+            end = r.offset + r.length
+        }
+        for h in delta.holes {
+            guard h.offset >= 0, h.length >= 0, h.offset <= delta.size, h.length <= delta.size - h.offset else {
+                throw PatchError.damaged("hole \(h.offset)+\(h.length) is outside the image")
+            }
+        }
+        guard delta.size - max(baseSize, end) <= maxGrowth else {
+            throw PatchError.damaged(
+                "the image would grow to \(delta.size) bytes, more than \(maxGrowth) past its base and data")
         }
     }
 

@@ -33,8 +33,8 @@ enum BaseState {
     /// The parent directory of `path` and its last component; nil when a parent is missing or is
     /// not a directory (never followed through a symlink).
     static func locate(_ path: PatchPath, in root: Handle) throws -> (Handle, [UInt8])? {
-        let comps = path.components
-        guard let name = comps.last, let dir = try? root.openDirectory(components: comps.dropLast()) else { return nil }
+        let p = try path.rooted()
+        guard let name = p.base, let dir = try? root.openDirectory(components: p.parent.components) else { return nil }
         return (dir, name)
     }
 

@@ -134,10 +134,19 @@ public enum Delta {
         return out
     }
 
-    /// Rebuilds the target from `base` and the encoded `ops`, handing it to `write` in pieces.
+    /// Rebuilds the target from `base` and the encoded `ops`, handing it to `write` in pieces;
+    /// an error, before anything past it is written, once the output would exceed `limit` bytes
+    /// (a few bytes of copies could otherwise repeat the base without end).
     public static func decode(
-        _ ops: [UInt8], base: UnsafeRawBufferPointer, write: (UnsafeRawBufferPointer) throws -> Void
+        _ ops: [UInt8], base: UnsafeRawBufferPointer, limit: Int = .max,
+        write: (UnsafeRawBufferPointer) throws -> Void
     ) throws {
+        var written = 0
+        func emit(_ piece: UnsafeRawBufferPointer) throws {
+            guard piece.count <= limit - written else { throw DeltaError.tooLong(limit: limit) }
+            written += piece.count
+            try write(piece)
+        }
         try ops.withUnsafeBytes { o in
             var i = 0
             func u64() throws -> Int {
@@ -155,11 +164,11 @@ public enum Delta {
                     let offset = try u64()
                     let length = try u64()
                     guard offset <= base.count, length <= base.count - offset else { throw DeltaError.outOfRange }
-                    try write(UnsafeRawBufferPointer(rebasing: base[offset..<(offset + length)]))
+                    try emit(UnsafeRawBufferPointer(rebasing: base[offset..<(offset + length)]))
                 case 1:
                     let length = try u64()
                     guard length <= o.count - i else { throw DeltaError.truncated }
-                    try write(UnsafeRawBufferPointer(rebasing: o[i..<(i + length)]))
+                    try emit(UnsafeRawBufferPointer(rebasing: o[i..<(i + length)]))
                     i += length
                 default:
                     throw DeltaError.badTag(tag)
@@ -170,13 +179,15 @@ public enum Delta {
 }
 
 /// A delta that cannot be decoded: damaged, or made against other bytes.
-public enum DeltaError: Error, CustomStringConvertible {
+public enum DeltaError: Error, CustomStringConvertible, Equatable {
     case truncated
     case outOfRange
     case badTag(UInt8)
+    case tooLong(limit: Int)
 
     public var description: String {
         switch self {
+        case .tooLong(let limit): return "the delta rebuilds more than the \(limit) bytes of its file"
         case .truncated: return "the delta ends inside an operation"
         case .outOfRange: return "the delta copies beyond the base file's end"
         case .badTag(let t): return "the delta has an unknown operation \(t)"

@@ -68,8 +68,10 @@ public final class PatchReader {
         var end = [UInt8](repeating: 0, count: tail)
         _ = try end.withUnsafeMutableBytes { try file.read(into: $0, at: size - Int64(tail)) }
         guard Array(end[8...]) == PatchFile.trailer else { throw PatchError.notAPatch(path) }
-        let length = Int64(end.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self).littleEndian })
-        guard length > 0, length <= size - Int64(tail + PatchFile.header.count) else {
+        let declared = end.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self).littleEndian }
+        guard let length = Int64(exactly: declared), length > 0, length <= size - Int64(tail + PatchFile.header.count),
+            length <= Self.maxManifest
+        else {
             throw PatchError.notAPatch(path)
         }
         var json = [UInt8](repeating: 0, count: Int(length))
@@ -82,21 +84,41 @@ public final class PatchReader {
         guard manifest.version == 1 else { throw PatchError.damaged("\(path): version \(manifest.version)") }
     }
 
-    /// Streams frame `i`, decompressed, into `sink`; throws at the end when its size or SHA-256
-    /// differ from the manifest's (the caller discards what it wrote).
-    func frame(_ i: Int, into sink: ByteSink) throws {
+    /// The largest manifest read (it is decoded whole).
+    static let maxManifest: Int64 = 256 << 20
+
+    /// Frame `i` of the manifest; an error naming it when it is not there or its extent is not
+    /// inside the file.
+    func frameInfo(_ i: Int) throws -> Frame {
         guard manifest.frames.indices.contains(i) else { throw PatchError.damaged("frame \(i) is not in the patch") }
         let f = manifest.frames[i]
+        guard f.offset >= 0, f.length >= 0, f.size >= 0, f.offset <= size, f.length <= size - f.offset else {
+            throw PatchError.damaged("frame \(i) lies outside the file")
+        }
+        return f
+    }
+
+    /// Streams frame `i`, decompressed, into `sink`; decompression stops at the frame's declared
+    /// size (a stream that would write more is refused there), and a size or SHA-256 that differs
+    /// from the manifest's is an error at the end (the caller discards what it wrote).
+    func frame(_ i: Int, into sink: ByteSink) throws {
+        let f = try frameInfo(i)
         let source = try Compression.zstd.decompressor(reading: RangeSource(file, from: f.offset, length: f.length))
         let raw = DigestingSink(sink)
-        try source.copy(to: raw)
+        do { try source.copy(to: raw, limit: f.size) } catch StreamError.tooLong {
+            throw PatchError.damaged("frame \(i) holds more than the \(f.size) bytes it declares")
+        }
         guard raw.count == f.size, raw.digest == f.sha256 else {
             throw PatchError.damaged("frame \(i) does not match its SHA-256")
         }
     }
 
-    /// Frame `i` whole in memory (a delta's operations).
-    func frame(_ i: Int) throws -> [UInt8] {
+    /// Frame `i` whole in memory (a delta's operations), refused above `atMost` bytes: a delta
+    /// is only ever stored when it is smaller than the file it rebuilds.
+    func frame(_ i: Int, atMost: Int64) throws -> [UInt8] {
+        guard try frameInfo(i).size <= atMost else {
+            throw PatchError.damaged("frame \(i) is larger than the \(atMost) bytes of the file it rebuilds")
+        }
         let sink = MemorySink()
         try frame(i, into: sink)
         return sink.bytes

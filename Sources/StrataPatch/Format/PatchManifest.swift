@@ -42,12 +42,18 @@ public struct PatchPath: Codable, Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { PathName.display(bytes) }
-    var components: [[UInt8]] { bytes.split(separator: UInt8(ascii: "/")).map(Array.init) }
+
+    /// The path checked for use inside ROOT (`RootedPath(strict:)`: no empty, `.` or `..`
+    /// component, no NUL); an entry's path may not be the root itself.
+    func rooted(allowRoot: Bool = false) throws -> RootedPath {
+        let p: RootedPath
+        do { p = try RootedPath(strict: bytes) } catch { throw PatchError.damaged("\(error)") }
+        guard allowRoot || !p.isRoot else { throw PatchError.damaged("an operation on the root itself") }
+        return p
+    }
 
     /// The directory holding this entry, written as the comparer writes paths (`/` for the root).
-    var parent: PatchPath {
-        PatchPath([UInt8(ascii: "/")] + Array(components.dropLast().joined(separator: [UInt8(ascii: "/")])))
-    }
+    init(_ path: RootedPath) { bytes = path.bytes }
 }
 
 /// One zstd frame of the patch's data: where it is, its size before compression and the SHA-256

@@ -98,7 +98,7 @@ extension RegistryClient {
                     q.body = .bytes(chunk)
                     return q
                 }, [202], "PATCH", here)
-            location = r.headers.first(name: "Location").map(absolute) ?? here
+            location = r.headers.first(name: "Location").map { absolute($0, from: here) } ?? here
             offset += Int64(chunk.readableBytes)
             onProgress?(offset)
         }
@@ -139,7 +139,7 @@ extension RegistryClient {
                 return q
             }, [201, 202], "POST", here)
         if r.status.code == 201, let source { return .mounted(source) }
-        guard let location = r.headers.first(name: "Location").map(absolute) else {
+        guard let location = r.headers.first(name: "Location").map({ absolute($0, from: here) }) else {
             throw RegistryError.protocolViolation("POST \(here): no Location for the upload")
         }
         return .session(location)
@@ -159,7 +159,7 @@ extension RegistryClient {
         // empty session as for a one-byte one, so 0 (or anything unreadable) starts over.
         let parts = (r.headers.first(name: "Range") ?? "").split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 2, parts[0] == "0", let end = Int64(parts[1]), end > 0 else { return nil }
-        return (r.headers.first(name: "Location").map(absolute) ?? location, end + 1)
+        return (r.headers.first(name: "Location").map { absolute($0, from: location) } ?? location, end + 1)
     }
 
     private static func read(_ file: Handle, at offset: Int64, count: Int) throws -> ByteBuffer {
@@ -178,7 +178,7 @@ extension RegistryClient {
     }
 
     /// Downloads blob `d` into `writer` (resuming at its offset with a Range request, also after
-    /// a transient failure), checking size and digest as it commits. A redirect to another host
+    /// a transient failure), checking size and digest as it commits. A redirect to another origin
     /// is followed without credentials. Bytes whose digest is wrong are discarded with the ingest.
     public func download(
         _ repository: String, _ d: Descriptor, into writer: ContentWriter,
@@ -210,19 +210,16 @@ extension RegistryClient {
         while true {
             let offset = writer.offset
             let here = target
-            let sameHost = URLComponents(string: here)?.host == URLComponents(string: base)?.host
-            let make: @Sendable () -> HTTPClientRequest = {
+            response = try await send(scope: scope) {
                 var q = HTTPClientRequest(url: here)
                 if offset > 0 { q.headers.add(name: "Range", value: "bytes=\(offset)-") }
                 return q
             }
-            response =
-                sameHost ? try await send(scope: scope, make) : try await http.execute(make(), timeout: .minutes(30))
             guard [301, 302, 303, 307, 308].contains(response.status.code), hops < 5,
                 let next = response.headers.first(name: "Location")
             else { break }
             _ = try? await response.body.collect(upTo: 1 << 16)
-            target = absolute(next)
+            target = absolute(next, from: here)
             hops += 1
         }
         if response.status.code == 416 {
@@ -245,7 +242,8 @@ extension RegistryClient {
     }
 
     /// The manifest or index `reference` names, checked against its digest (the one asked for,
-    /// or the registry's `Docker-Content-Digest`).
+    /// or the registry's `Docker-Content-Digest`); refused past `DocumentLimit.manifest` (4 MiB),
+    /// before more than that is read.
     public func manifest(_ repository: String, _ reference: String) async throws -> (Descriptor, [UInt8]) {
         let u = url(repository, "manifests/\(reference)")
         let r = try await Self.expect(
@@ -254,7 +252,13 @@ extension RegistryClient {
                 q.headers.add(name: "Accept", value: Self.manifestTypes.joined(separator: ", "))
                 return q
             }, [200], "GET", u)
-        let body = Array(buffer: try await r.body.collect(upTo: 16 << 20))
+        let body: [UInt8]
+        do {
+            body = Array(buffer: try await r.body.collect(upTo: DocumentLimit.manifest))
+        } catch is NIOTooManyBytesError {
+            throw RegistryError.protocolViolation(
+                "GET \(u): the manifest is larger than the \(DocumentLimit.manifest >> 20) MiB allowed")
+        }
         let actual = Digest.sha256(body)
         let expected = Digest(parsing: reference) ?? r.headers.first(name: "Docker-Content-Digest").flatMap(Digest.init)
         if let expected, expected != actual {

@@ -7,11 +7,15 @@ import Synchronization
 /// An OCI distribution-spec client for one registry host: requests with the registry's auth
 /// (anonymous, Basic, or Bearer tokens fetched from its `WWW-Authenticate` challenge, per
 /// repository scope), TLS unless plain HTTP is allowed (`--plain-http`, or a loopback host).
-/// Redirects are followed by hand so that credentials never go to another host. A registry that
-/// cannot be reached, or answers 5xx, is tried again for up to `patience` (see `retrying`).
+/// Every request goes through `send`, which gives credentials only to the registry's `Origin`
+/// (scheme, host and port): an upload `Location`, redirect or blob URL elsewhere gets none, and
+/// redirects are followed by hand for that. A registry that cannot be reached, or answers 5xx,
+/// is tried again for up to `patience` (see `retrying`).
 public final class RegistryClient: Sendable {
     public let host: String
     let base: String
+    /// The registry's origin: the only one that gets its credentials.
+    let origin: Origin
     let credentials: Credentials?
     let http: HTTPClient
     /// How long a transfer keeps retrying a registry that went away before it gives up.
@@ -22,15 +26,26 @@ public final class RegistryClient: Sendable {
     /// Bearer tokens by scope, and whether the registry wants Basic.
     private let tokens = Mutex<[String: String]>([:])
     private let basic = Mutex(false)
+    /// Whether the user asked for plain HTTP (not merely a loopback host).
+    let plainHTTPAsked: Bool
 
+    /// `plainHTTP` is the user's choice (`--plain-http`): the registry is reached over plain HTTP,
+    /// and so may its token realm be, with the credentials. A loopback host is reached over plain
+    /// HTTP without asking, as containerd does; its realm then gets credentials over plain HTTP
+    /// only when it is on loopback too.
     public init(
         host: String, plainHTTP: Bool, credentials: Credentials?, patience: Duration = .seconds(60),
         chunkSize: Int = 16 << 20
-    ) {
+    ) throws(RegistryError) {
         self.host = host
         self.patience = patience
         self.chunkSize = chunkSize
-        base = (plainHTTP ? "http://" : "https://") + host
+        plainHTTPAsked = plainHTTP
+        base = (plainHTTP || ImageReference.isLoopback(host: host) ? "http://" : "https://") + host
+        guard let origin = Origin(url: base + "/v2/") else {
+            throw .invalidReference(host, "the registry is not HOST[:PORT]")
+        }
+        self.origin = origin
         self.credentials = credentials
         http = HTTPClient(
             eventLoopGroupProvider: .singleton,
@@ -56,8 +71,14 @@ public final class RegistryClient: Sendable {
 
     /// Sends the request `make` builds, answering one auth challenge: for `scope`
     /// (`repository:NAME:pull,push`) a Bearer token is fetched; Basic sends the credentials.
+    /// A request to another origin than the registry's goes without credentials and its
+    /// challenge is not answered; a URL that is not `http` or `https` is refused.
     func send(scope: String?, _ make: @Sendable () throws -> HTTPClientRequest) async throws -> HTTPClientResponse {
         var request = try make()
+        guard let target = Origin(url: request.url) else {
+            throw RegistryError.protocolViolation("\(request.url): not an http or https URL; not followed")
+        }
+        guard target == origin else { return try await http.execute(request, timeout: .minutes(30)) }
         authorize(&request, scope: scope)
         let first = try await http.execute(request, timeout: .minutes(30))
         guard first.status == .unauthorized else { return first }
@@ -103,13 +124,18 @@ public final class RegistryClient: Sendable {
         guard let realm = challenge.parameters["realm"], var url = URLComponents(string: realm) else {
             throw RegistryError.unauthorized(host: host, "Bearer challenge without a realm")
         }
+        guard let realmOrigin = Origin(url: realm) else {
+            throw RegistryError.unauthorized(host: host, "the token realm \(realm) is not an http or https URL")
+        }
         var query = url.queryItems ?? []
         if let service = challenge.parameters["service"] { query.append(URLQueryItem(name: "service", value: service)) }
         for s in scope?.split(separator: " ") ?? [] { query.append(URLQueryItem(name: "scope", value: String(s))) }
         url.queryItems = query
         guard let tokenURL = url.string else { throw RegistryError.unauthorized(host: host, "bad realm \(realm)") }
         var request = HTTPClientRequest(url: tokenURL)
-        if let credentials { request.headers.add(name: "Authorization", value: credentials.basic) }
+        if let credentials, Self.realmGetsCredentials(realmOrigin, registry: origin, plainHTTPAsked: plainHTTPAsked) {
+            request.headers.add(name: "Authorization", value: credentials.basic)
+        }
         let r = try await http.execute(request, timeout: .seconds(60))
         let body = try await r.body.collect(upTo: 1 << 20)
         guard r.status == .ok else {
@@ -125,6 +151,14 @@ public final class RegistryClient: Sendable {
         return token
     }
 
+    /// Whether the token realm may have the user's credentials: over TLS; over plain HTTP only
+    /// when the user asked for plain HTTP (`--plain-http`), or when both the registry and the
+    /// realm are on loopback (then nothing leaves the machine). Otherwise the token is asked for
+    /// anonymously.
+    static func realmGetsCredentials(_ realm: Origin, registry: Origin, plainHTTPAsked: Bool) -> Bool {
+        realm.isTLS || (!registry.isTLS && (plainHTTPAsked || ImageReference.isLoopback(host: realm.host)))
+    }
+
     /// Throws unless the response's status is one of `ok`; returns the response.
     static func expect(_ r: HTTPClientResponse, _ ok: [UInt], _ method: String, _ url: String) async throws
         -> HTTPClientResponse
@@ -138,8 +172,12 @@ public final class RegistryClient: Sendable {
 
     func url(_ repository: String, _ path: String) -> String { base + "/v2/" + repository + "/" + path }
 
-    /// An absolute URL for a `Location` header (registries send absolute or path-only ones).
-    func absolute(_ location: String) -> String { location.hasPrefix("/") ? base + location : location }
+    /// An absolute URL for a `Location` header of the answer to a request to `from`, resolved
+    /// against it (registries send absolute or path-only ones). Whether it gets credentials is
+    /// `send`'s decision, by its origin.
+    func absolute(_ location: String, from: String) -> String {
+        URL(string: location, relativeTo: URL(string: from))?.absoluteString ?? location
+    }
 
     /// The token scope for `repository`; a mount also reads the repositories it mounts from
     /// (several scopes are separated by spaces and sent as several `scope` parameters).

@@ -42,7 +42,7 @@ public struct ImagePusher: Sendable {
         try await client.retrying { try await client.ping() }
         for d in blobs.reversed() where seen.insert(d.digest).inserted {
             if MediaType.isIndex(d.mediaType) || MediaType.isManifest(d.mediaType) {
-                let bytes = try content.open(d.digest).readToEnd(limit: 16 << 20)
+                let bytes = try content.open(d.digest).readToEnd(limit: DocumentLimit.manifest)
                 let tag = d.digest == target.digest ? (ref.tag ?? (ref.digest == nil ? "latest" : nil)) : nil
                 let reference = tag ?? d.digest.description
                 try await client.retrying { try await client.putManifest(ref.repository, reference, d, bytes) }

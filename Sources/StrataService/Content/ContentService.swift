@@ -66,12 +66,16 @@ struct ContentService: Containerd_Services_Content_V1_Content.SimpleServiceProto
             let blob = try store.open(Digest(request: request.digest, field: "digest"))
             return (blob, Int64(try blob.stat().size))
         }
-        guard request.offset >= 0, request.offset <= size, request.size >= 0 else {
+        // Checked before any arithmetic: a size of up to Int64.max past the offset reads to the
+        // end, as containerd's service does (never offset + size, which can overflow).
+        guard request.offset >= 0 else { throw RequestError("offset: \(request.offset) is negative") }
+        guard request.size >= 0 else { throw RequestError("size: \(request.size) is negative") }
+        guard request.offset <= size else {
             throw RPCError(
                 code: .outOfRange,
-                message: "content \(request.digest): read at \(request.offset) past its \(size) bytes")
+                message: "content \(request.digest): offset \(request.offset) is past its \(size) bytes")
         }
-        let end = request.size > 0 ? min(size, request.offset + request.size) : size
+        let end = request.size > 0 && request.size < size - request.offset ? request.offset + request.size : size
         var offset = request.offset
         while offset < end {
             let at = offset

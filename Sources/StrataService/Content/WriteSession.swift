@@ -22,6 +22,7 @@ final class WriteSession: @unchecked Sendable {
 
     init(store: ContentStore, first: Request) throws {
         guard !first.ref.isEmpty else { throw RequestError("first message must have a reference") }
+        try Self.check(first)
         self.store = store
         ref = first.ref
         total = first.total
@@ -49,7 +50,15 @@ final class WriteSession: @unchecked Sendable {
         }
     }
 
+    /// A request's numbers before any use: an offset or total below 0 is InvalidArgument
+    /// naming the field (0 means "none given" for both, as in containerd's protocol).
+    private static func check(_ request: Request) throws {
+        guard request.offset >= 0 else { throw RequestError("offset: \(request.offset) is negative") }
+        guard request.total >= 0 else { throw RequestError("total: \(request.total) is negative") }
+    }
+
     func handle(_ request: Request) throws -> Response {
+        try Self.check(request)
         var response = Response()
         response.action = request.action
         if !request.expected.isEmpty {

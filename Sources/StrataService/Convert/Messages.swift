@@ -36,7 +36,10 @@ extension ProtoDescriptor {
 }
 
 extension Descriptor {
+    /// A descriptor from a request: its digest parsed and its size not negative (InvalidArgument
+    /// naming the field otherwise), before anything counts with it.
     init(_ d: ProtoDescriptor) throws {
+        guard d.size >= 0 else { throw RequestError("descriptor size: \(d.size) is negative") }
         self.init(
             mediaType: d.mediaType, digest: try Digest(request: d.digest, field: "descriptor digest"), size: d.size,
             annotations: d.annotations.isEmpty ? nil : d.annotations)

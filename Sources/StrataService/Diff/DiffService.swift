@@ -7,6 +7,7 @@ import StrataFS
 import StrataProcessors
 import StrataSnapshots
 import StrataStore
+import SwiftProtobuf
 
 /// containerd's `containerd.services.diff.v1.Diff` (a differ and an applier) over the
 /// partition. Mounts that are the partition's own snapshots take the snapshot fast paths (an
@@ -75,8 +76,7 @@ struct DiffService: Containerd_Services_Diff_V1_Diff.SimpleServiceProtocol {
         }
         var options = DiffOptions(compression: compression)
         if additions.hasSourceDateEpoch {
-            options.sourceDateEpoch = FileTime(
-                seconds: additions.sourceDateEpoch.seconds, nanoseconds: UInt32(additions.sourceDateEpoch.nanos))
+            options.sourceDateEpoch = try Self.time(additions.sourceDateEpoch, field: "source_date_epoch")
         }
         let (root, s, gate, trees, logger) = (root, snapshotter, gate, trees, logger)
         let (left, right) = (request.left.map(Mount.init), request.right.map(Mount.init))
@@ -106,6 +106,19 @@ struct DiffService: Containerd_Services_Diff_V1_Diff.SimpleServiceProtocol {
         var d = ProtoDescriptor(layer)
         d.mediaType = mediaType
         return .with { $0.diff = d }
+    }
+
+    /// A request's timestamp as a `FileTime`, in the range protobuf's Timestamp allows (years 1
+    /// to 9999, nanos 0 to 999,999,999), so nothing later multiplies or converts it out of range;
+    /// InvalidArgument naming `field` otherwise.
+    static func time(_ t: Google_Protobuf_Timestamp, field: String) throws -> FileTime {
+        guard (-62_135_596_800...253_402_300_799).contains(t.seconds) else {
+            throw RequestError("\(field).seconds: \(t.seconds) is outside years 1 to 9999")
+        }
+        guard (0...999_999_999).contains(t.nanos) else {
+            throw RequestError("\(field).nanos: \(t.nanos) is outside 0 to 999999999")
+        }
+        return FileTime(seconds: t.seconds, nanoseconds: UInt32(t.nanos))
     }
 
     /// The partition's Active snapshot or View whose mounts are exactly `mounts`.

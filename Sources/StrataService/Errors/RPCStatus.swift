@@ -48,10 +48,14 @@ enum RPCStatus {
     }
 }
 
-/// A request containerd's own service would refuse as `ErrInvalidArgument`.
-struct RequestError: Error, CustomStringConvertible {
+/// A request containerd's own service would refuse as `ErrInvalidArgument`: InvalidArgument
+/// wherever it is thrown (inside the blocking pool or not), its message naming the field.
+struct RequestError: Error, CustomStringConvertible, RPCErrorConvertible {
     var description: String
     init(_ description: String) { self.description = description }
+
+    var rpcErrorCode: RPCError.Code { .invalidArgument }
+    var rpcErrorMessage: String { description }
 }
 
 extension Digest {

@@ -3,6 +3,8 @@
 /// A selector is a field path (`name`, `labels."containerd.io/gc.root"`) alone (present) or with
 /// `==`, `!=` or `~=` (a regular expression found anywhere) and a value, bare or quoted with `"`
 /// (Go escapes), `/` or `|`. No filters, or an empty string, match everything.
+/// A `~=` pattern is compiled once, by `LinearRegex` (RE2's syntax, matched in linear time as
+/// Go's engine does), so no client's pattern can make a List backtrack over every label.
 struct Filter: Sendable {
     private let alternatives: [[Selector]]
 
@@ -11,6 +13,8 @@ struct Filter: Sendable {
         var path: [String]
         var op: Operator
         var value: String
+        /// The compiled pattern of a `~=` selector.
+        var regex: LinearRegex?
     }
 
     init(_ filters: [String]) throws(FilterError) {
@@ -33,7 +37,7 @@ struct Filter: Sendable {
                 case .present: return present
                 case .equal: return present && value == s.value
                 case .notEqual: return value != s.value
-                case .matches: return (try? Regex(s.value)).map { value.contains($0) } ?? false
+                case .matches: return s.regex?.matches(value) ?? false
                 }
             }
         }
@@ -86,13 +90,20 @@ extension Filter {
             skipSpaces()
             let ops: [(String, Selector.Operator)] = [("==", .equal), ("!=", .notEqual), ("~=", .matches)]
             guard let (token, op) = ops.first(where: { rest.hasPrefix($0.0) }) else {
-                return Selector(path: path, op: .present, value: "")
+                return Selector(path: path, op: .present, value: "", regex: nil)
             }
             rest.removeFirst(token.count)
             skipSpaces()
             let value = try value()
-            if op == .matches, (try? Regex(value)) == nil { throw error("bad regular expression \(value)") }
-            return Selector(path: path, op: op, value: value)
+            var regex: LinearRegex?
+            if op == .matches {
+                do {
+                    regex = try LinearRegex(value)
+                } catch let e {
+                    throw error("bad regular expression \(value): \(e)")
+                }
+            }
+            return Selector(path: path, op: op, value: value, regex: regex)
         }
 
         private mutating func field() throws(FilterError) -> String {

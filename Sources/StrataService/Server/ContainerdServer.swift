@@ -83,7 +83,7 @@ public struct ContainerdServer: Sendable {
 
     /// As containerd's own (grpc-go) server behaves on its socket: 16 MiB messages, windows
     /// that let a blob stream at memory speed, and the pings grpc-go clients send to size those
-    /// windows answered however often they come (`PingResponder`).
+    /// windows answered as grpc-go's server answers them (`PingResponder`, which closes a flood).
     static var transportConfig: HTTP2ServerTransport.Posix.Config {
         .defaults {
             $0.rpc.maxRequestPayloadSize = maxMessageSize

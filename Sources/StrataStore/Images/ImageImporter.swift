@@ -37,7 +37,7 @@ public struct ImageImporter {
         if let dir = try? Handle.openDirectory(path: path) {
             let blobs = try dir.openDirectory(Array("blobs".utf8)).openDirectory(Array("sha256".utf8))
             entry = try select(
-                try dir.open(Array("index.json".utf8), flags: O_RDONLY).readToEnd(limit: 16 << 20),
+                try dir.open(Array("index.json".utf8), flags: O_RDONLY).readToEnd(limit: DocumentLimit.layoutIndex),
                 name: source ?? name, explicit: source != nil, in: path)
             try copy(entry.descriptor, from: blobs)
         } else {
@@ -85,9 +85,19 @@ public struct ImageImporter {
         p.os == want.os && p.architecture == want.architecture
     }
 
-    /// Reads a stored JSON document.
+    /// Reads a stored JSON document, refused unread past its `DocumentLimit` (4 MiB for a
+    /// manifest or index).
     public static func decode<T: Decodable>(_ type: T.Type, _ d: Descriptor, _ store: ContentStore) throws -> T {
-        let bytes = try store.open(d.digest).readToEnd(limit: 16 << 20)
+        let limit = DocumentLimit.bytes(for: d.mediaType)
+        let tooLarge = ContentError.invalidImage(
+            "\(d.digest) (\(d.mediaType)) is larger than the \(limit >> 20) MiB allowed for it")
+        guard d.size <= limit else { throw tooLarge }
+        let bytes: [UInt8]
+        do {
+            bytes = try store.open(d.digest).readToEnd(limit: limit)
+        } catch let e as FSError where e.errno == .fileTooLarge {
+            throw tooLarge
+        }
         do {
             return try JSONDecoder().decode(T.self, from: Data(bytes))
         } catch {
@@ -165,7 +175,7 @@ public struct ImageImporter {
             while name.hasPrefix("./") { name.removeFirst(2) }
             guard h.kind == .regular else { continue }
             if name == "index.json" {
-                index = try reader.readToEnd(limit: 16 << 20)
+                index = try reader.readToEnd(limit: DocumentLimit.layoutIndex)
             } else if name.hasPrefix("blobs/sha256/"), let d = Digest(parsing: "sha256:" + name.dropFirst(13)),
                 (try? store.info(d)) == nil
             {
@@ -183,15 +193,21 @@ public struct ImageImporter {
 
     /// Stores one blob of the source under the ref `import-<hex>`, checked against its digest and
     /// size. `open` gives the blob's bytes from `offset` on, where an interrupted import of the
-    /// same blob stopped.
+    /// same blob stopped. At most `size` bytes are read (one more to find a longer source, which
+    /// is refused naming `entry`): a source never costs more than its descriptor says.
     private func ingest(_ d: Digest, size: Int64, entry: String, _ open: (Int64) throws -> ByteSource) throws {
+        guard size >= 0 else { throw ContentError.invalidImage("\(entry): size \(size) is negative") }
         let writer = try store.writer(ref: "import-\(d.encoded)", total: size, lease: lease)
         do {
-            try open(writer.offset).copy(to: writer)
+            if writer.offset > size { try writer.truncate() }
+            try open(writer.offset).copy(to: writer, limit: size - writer.offset)
             try writer.commit(size: size, expected: d)
         } catch ContentError.alreadyExists {
         } catch ContentError.digestMismatch(_, _, let actual) {
             throw ContentError.invalidImage("\(entry) holds bytes of digest \(actual), not \(d)")
+        } catch StreamError.tooLong {
+            writer.abort()
+            throw ContentError.invalidImage("\(entry) is longer than the \(size) bytes its descriptor gives for \(d)")
         } catch {
             writer.abort()
             throw error

@@ -69,14 +69,17 @@ public struct ImageUnpacker: Sendable {
         -> Result
     {
         let diffIDs = config.rootfs.diffIDs
+        let chainIDs = config.chainIDs  // once: each costs a digest of the one before
+        guard let top = chainIDs.last else {
+            throw ContentError.invalidImage("manifest for config \(manifest.config.digest) has no layers to unpack")
+        }
         var layers: [Result.Layer] = []
-        for (i, (layer, chainID)) in zip(manifest.layers, config.chainIDs).enumerated() {
-            let parent = i == 0 ? nil : config.chainIDs[i - 1].description
+        for (i, (layer, chainID)) in zip(manifest.layers, chainIDs).enumerated() {
+            let parent = i == 0 ? nil : chainIDs[i - 1].description
             let applied = try unpackLayer(layer, diffID: diffIDs[i], chainID: chainID, parent: parent, leased)
             layers.append(Result.Layer(digest: layer.digest, diffID: diffIDs[i], chainID: chainID, applied: applied))
             onLayer?(i, chainID, applied)
         }
-        let top = config.chainIDs.last!
         try root.content.label(manifest.config.digest, [Annotations.gcSnapshotRef(snapshotter.name): top.description])
         return Result(chainID: top, snapshotter: snapshotter.name, layers: layers)
     }

@@ -95,6 +95,13 @@ final class Sandbox {
         return try Applier(options: options, expectedDiffID: nil).apply(MemorySource(bytes), to: root)
     }
 
+    /// Applies raw layer bytes (made by `RawTar`) onto root, recording the host first.
+    @discardableResult
+    func apply(bytes: [UInt8], options: UnpackOptions = UnpackOptions()) throws -> ApplyResult {
+        if before == nil { try recordHost() }
+        return try Applier(options: options, expectedDiffID: nil).apply(MemorySource(bytes), to: root)
+    }
+
     // MARK: Looking inside root (independently of Strata's resolver)
 
     /// containerd's `fs.RootPath`, written independently of Strata for the assertions: resolves
