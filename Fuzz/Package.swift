@@ -54,7 +54,7 @@ let package = Package(
                 .product(name: "StrataFS", package: "Strata"),
             ],
             swiftSettings: harness),
-        // Filter.swift is StrataService's own file, symlinked (that target needs gRPC and NIO).
+        // Filter.swift and LinearRegex.swift are StrataService's own files, symlinked (that target needs gRPC and NIO).
         .executableTarget(
             name: "FuzzFilter",
             dependencies: ["FuzzSupport"],
