@@ -31,3 +31,13 @@ test: test-deps lint
 
 clean:
 	rm -rf .build
+
+.PHONY: fuzz fuzz-smoke
+
+## Fuzz every harness (Fuzz/, FUZZING.md) for FUZZ_SECONDS each (default 300); runs as root.
+fuzz: test-deps
+	scripts/fuzz.sh
+
+## CI's smoke of the harnesses: planted crashes must be reported, then a short run of each.
+fuzz-smoke: test-deps
+	scripts/fuzz.sh --smoke

@@ -3,7 +3,7 @@
 #   install-deps.sh         build dependencies (libisal, libzstd, libsqlite3, pkg-config)
 #   install-deps.sh --test  also the tools the tests drive (GNU tar, python3, zstd, xz, containerd, util-linux,
 #                           umoci, skopeo, xfsprogs, runc, busybox-static, docker-registry, apache2-utils, Go
-#                           and containerd's Go sources)
+#                           and containerd's Go sources; the tar test archives of Go and CPython, fuzzing seeds)
 set -euo pipefail
 
 missing=()
@@ -23,6 +23,9 @@ if [[ ${1:-} == --test ]]; then
     # containerd's conformance suites and Go clients, built offline in GOPATH mode.
     [[ -d /usr/share/gocode/src/github.com/containerd/containerd/snapshots/testsuite ]] ||
         missing+=(golang-github-containerd-containerd-dev)
+    # Go's and CPython's tar test archives: seeds for the fuzzing harnesses (scripts/fuzz.sh).
+    [[ -d /usr/lib/go-1.19/src/archive/tar/testdata ]] || missing+=(golang-1.19-src)
+    [[ -f /usr/lib/python3.11/test/testtar.tar ]] || missing+=(libpython3.11-testsuite)
 fi
 
 if ((${#missing[@]})); then

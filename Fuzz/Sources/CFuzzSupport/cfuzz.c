@@ -1,0 +1,2 @@
+// Headers only: see include/cfuzz.h.
+#include "cfuzz.h"

@@ -1,0 +1,1 @@
+../../../Sources/StrataService/Filters/LinearRegex.swift

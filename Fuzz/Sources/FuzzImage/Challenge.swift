@@ -1,0 +1,1 @@
+../../../Sources/StrataRegistry/Client/Challenge.swift
