@@ -20,7 +20,7 @@ demo: build
 	.build/debug/strata demo
 
 lint:
-	$(SWIFT) format lint --strict --recursive Package.swift Sources Tests
+	$(SWIFT) format lint --strict --recursive Package.swift Sources Tests Fuzz/Package.swift Fuzz/Sources
 
 ## Lint, build with no warnings allowed, and run every test suite.
 test: test-deps lint
