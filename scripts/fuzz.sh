@@ -89,6 +89,8 @@ fuzz() {
     local h=$1 seconds=$2 work=.build/fuzz/$1
     mkdir -p "$work/corpus" "$work/artifacts"
     local dirs=("$work/corpus" "Corpus/$h")
+    # Every finding is replayed first: a fixed one must stay fixed.
+    [[ -d Corpus/findings/$h ]] && dirs+=("Corpus/findings/$h")
     local extra=()
     if [[ $h == tar || $h == apply ]]; then
         dirs+=("$(tar_seeds)")

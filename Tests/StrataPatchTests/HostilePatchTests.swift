@@ -152,6 +152,18 @@ import Testing
             r.status == 1 && r.stderr.hasPrefix("strata: error: ") && r.stderr.contains(why), "\(what): \(r.stderr)")
     }
 
+    /// The fuzzer's first finding (Fuzz/Corpus/findings/patch): a manifest length above Int64.max
+    /// trapped the reader.
+    @Test func aManifestLengthPastInt64IsRefused() async throws {
+        let t = TempDirectory("patch-length")
+        var bytes = Self.patchFile(frames: [], manifest: "{}")
+        bytes.replaceSubrange((bytes.count - 24)..<(bytes.count - 16), with: [UInt8](repeating: 0xFF, count: 8))
+        try Data(bytes).write(to: URL(fileURLWithPath: t.at("p")))
+        _ = t.directory("root")
+        let r = try await Tool.strata(["patch", "apply", t.at("p"), t.at("root")])
+        #expect(r.status == 1 && r.stderr.contains("is not a Strata patch"), "\(r.stderr)")
+    }
+
     /// A delta's copies stop at the size of the file it rebuilds.
     @Test func deltaOutputStopsAtTheOperationsSize() throws {
         let base = [UInt8](repeating: 7, count: 1 << 20)
