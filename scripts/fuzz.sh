@@ -138,10 +138,10 @@ planted() {
         return 1
     fi
     local start=$SECONDS
-    if STRATA_FUZZ_PLANT=1 run "$h" -max_total_time=60 -max_len=8 -detect_leaks=0 \
+    if STRATA_FUZZ_PLANT=1 run "$h" -max_total_time=120 -max_len=8 -detect_leaks=0 \
         -artifact_prefix="$work/artifacts/" "$work/empty" >"$work/find.log" 2>&1 ||
         ! grep -q 'STRATA-FUZZ FINDING' "$work/find.log"; then
-        echo "fuzz: fuzzing $h did not find its planted crash in 60 s: no coverage? (log $work/find.log)" >&2
+        echo "fuzz: fuzzing $h did not find its planted crash in 120 s: no coverage? (log $work/find.log)" >&2
         return 1
     fi
     echo "fuzz: $h: planted crash reported, and found by fuzzing in $((SECONDS - start)) s" >&2
