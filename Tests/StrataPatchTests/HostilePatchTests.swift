@@ -144,7 +144,7 @@ import Testing
             """
         try Data(Self.patchFile(frames: [], manifest: manifest)).write(to: URL(fileURLWithPath: t.at("p")))
         let target = what == "file" ? t.directory("root") : t.at("disk.img")
-        if what == "run" { FileManager.default.createFile(atPath: target, contents: Data()) }
+        if what == "run" { try Data().write(to: URL(fileURLWithPath: target)) }
         let r = try await Tool.strata(["patch", "apply", t.at("p"), target])
         // The file: refused by its size; the run: by the filesystem's own limit or its short frame.
         let why = what == "file" ? "the patch is damaged" : "strata: error: "
