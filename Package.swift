@@ -10,19 +10,24 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "strata", targets: ["strata"]),
-        .library(name: "StrataDiff", targets: ["StrataDiff"]),
-        .library(name: "StrataProcessors", targets: ["StrataProcessors"]),
-        .library(name: "StrataArchive", targets: ["StrataArchive"]),
-        .library(name: "StrataChanges", targets: ["StrataChanges"]),
-        .library(name: "StrataCompression", targets: ["StrataCompression"]),
-        .library(name: "StrataContent", targets: ["StrataContent"]),
-        .library(name: "StrataMetadata", targets: ["StrataMetadata"]),
-        .library(name: "StrataStore", targets: ["StrataStore"]),
-        .library(name: "StrataSnapshots", targets: ["StrataSnapshots"]),
         .library(name: "StrataFS", targets: ["StrataFS"]),
+        .library(name: "StrataStreams", targets: ["StrataStreams"]),
+        .library(name: "StrataCompression", targets: ["StrataCompression"]),
+        .library(name: "StrataOCI", targets: ["StrataOCI"]),
+        .library(name: "StrataChanges", targets: ["StrataChanges"]),
+        .library(name: "StrataOverlay", targets: ["StrataOverlay"]),
+        .library(name: "StrataArchive", targets: ["StrataArchive"]),
+        .library(name: "StrataProcessors", targets: ["StrataProcessors"]),
+        .library(name: "StrataLayers", targets: ["StrataLayers"]),
+        .library(name: "StrataDatabase", targets: ["StrataDatabase"]),
+        .library(name: "StrataContent", targets: ["StrataContent"]),
+        .library(name: "StrataSnapshots", targets: ["StrataSnapshots"]),
+        .library(name: "StrataStore", targets: ["StrataStore"]),
+        .library(name: "StrataRefs", targets: ["StrataRefs"]),
+        .library(name: "StrataGC", targets: ["StrataGC"]),
         .library(name: "StrataPatch", targets: ["StrataPatch"]),
-        .library(name: "StrataService", targets: ["StrataService"]),
         .library(name: "StrataRegistry", targets: ["StrataRegistry"]),
+        .library(name: "StrataService", targets: ["StrataService"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -48,6 +53,8 @@ let package = Package(
         .systemLibrary(
             name: "CZstd", pkgConfig: "libzstd",
             providers: [.apt(["libzstd-dev"])]),
+        // Lowest first; each target may import only targets above it in this list (scripts/check-deps
+        // reads the order from here, and the README's architecture section explains each).
         .target(
             name: "StrataFS",
             dependencies: [
@@ -57,25 +64,47 @@ let package = Package(
             ],
             swiftSettings: strictSwift),
         .target(
-            name: "StrataChanges",
-            dependencies: ["StrataFS", .product(name: "DequeModule", package: "swift-collections")],
-            swiftSettings: strictSwift),
-        .target(
-            name: "StrataCompression",
+            name: "StrataStreams",
             dependencies: [
-                "CISAL", "CZstd",
+                "StrataFS",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
             swiftSettings: strictSwift),
+        .target(name: "StrataCompression", dependencies: ["CISAL", "CZstd", "StrataStreams"], swiftSettings: strictSwift),
+        .target(name: "StrataOCI", dependencies: ["StrataCompression", "StrataStreams"], swiftSettings: strictSwift),
+        .target(name: "StrataChanges", dependencies: ["StrataFS"], swiftSettings: strictSwift),
+        .target(name: "StrataOverlay", dependencies: ["StrataChanges", "StrataFS"], swiftSettings: strictSwift),
         .target(
-            name: "StrataMetadata",
+            name: "StrataArchive",
+            dependencies: [
+                "StrataChanges", "StrataFS", "StrataOverlay", "StrataStreams",
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: strictSwift),
+        // containerd's stream processors: the chain from a layer's media type to plain tar.
+        .target(
+            name: "StrataProcessors",
+            dependencies: [
+                "CStrata", "StrataCompression", "StrataOCI", "StrataStreams",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
+            swiftSettings: strictSwift),
+        .target(
+            name: "StrataLayers",
+            dependencies: [
+                "StrataArchive", "StrataChanges", "StrataCompression", "StrataFS", "StrataOCI", "StrataOverlay",
+                "StrataProcessors", "StrataStreams",
+            ],
+            swiftSettings: strictSwift),
+        .target(
+            name: "StrataDatabase",
             dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strictSwift),
         .target(
             name: "StrataContent",
             dependencies: [
-                "StrataCompression", "StrataFS", "StrataMetadata",
+                "StrataDatabase", "StrataFS", "StrataOCI", "StrataStreams",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -83,46 +112,54 @@ let package = Package(
         .target(
             name: "StrataSnapshots",
             dependencies: [
-                "CStrata", "StrataFS", "StrataMetadata", .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "SystemPackage", package: "swift-system"),
+                "StrataDatabase", "StrataFS", "StrataOverlay", .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strictSwift),
         .target(
             name: "StrataStore",
             dependencies: [
-                "StrataChanges", "StrataCompression", "StrataContent", "StrataDiff", "StrataFS", "StrataMetadata",
-                "StrataProcessors", "StrataSnapshots",
+                "StrataArchive", "StrataChanges", "StrataCompression", "StrataContent", "StrataDatabase", "StrataFS",
+                "StrataLayers", "StrataOCI", "StrataOverlay", "StrataProcessors", "StrataSnapshots", "StrataStreams",
+            ],
+            swiftSettings: strictSwift),
+        .target(
+            name: "StrataRefs",
+            dependencies: [
+                "StrataChanges", "StrataCompression", "StrataContent", "StrataDatabase", "StrataFS", "StrataLayers",
+                "StrataOCI", "StrataOverlay", "StrataSnapshots", "StrataStore", "StrataStreams",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strictSwift),
         .target(
-            name: "StrataArchive",
-            dependencies: ["StrataFS", "StrataChanges", "StrataCompression"],
-            swiftSettings: strictSwift),
-        // containerd's stream processors: the chain from a layer's media type to plain tar.
-        .target(
-            name: "StrataProcessors",
+            name: "StrataGC",
             dependencies: [
-                "CStrata", "StrataCompression", "StrataContent", .product(name: "TOMLKit", package: "TOMLKit"),
-            ],
-            swiftSettings: strictSwift),
-        .target(
-            name: "StrataDiff",
-            dependencies: [
-                "StrataArchive", "StrataChanges", "StrataCompression", "StrataContent", "StrataFS", "StrataProcessors",
-                .product(name: "Logging", package: "swift-log"),
+                "StrataContent", "StrataDatabase", "StrataFS", "StrataOCI", "StrataRefs", "StrataSnapshots", "StrataStore",
+                "StrataStreams",
             ],
             swiftSettings: strictSwift),
         .target(
             name: "StrataPatch",
-            dependencies: ["StrataArchive", "StrataChanges", "StrataCompression", "StrataFS"],
+            dependencies: [
+                "StrataArchive", "StrataChanges", "StrataCompression", "StrataFS", "StrataOverlay", "StrataStreams",
+            ],
+            swiftSettings: strictSwift),
+        // The OCI distribution client: push and pull.
+        .target(
+            name: "StrataRegistry",
+            dependencies: [
+                "StrataContent", "StrataFS", "StrataOCI", "StrataStreams",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: strictSwift),
         // containerd's gRPC services over the stores; Generated/ is scripts/generate-protos.sh's output.
         .target(
             name: "StrataService",
             dependencies: [
-                "CStrata", "StrataStore", "StrataSnapshots", "StrataContent", "StrataDiff", "StrataCompression",
-                "StrataFS", "StrataProcessors",
+                "CStrata", "StrataContent", "StrataFS", "StrataLayers", "StrataOCI", "StrataProcessors",
+                "StrataSnapshots", "StrataStore", "StrataStreams",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
@@ -133,22 +170,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift),
-        // The OCI distribution client: push and pull.
-        .target(
-            name: "StrataRegistry",
-            dependencies: [
-                "StrataStore", "StrataContent", "StrataCompression", "StrataFS",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-            ],
-            swiftSettings: strictSwift),
         .executableTarget(
             name: "strata",
             dependencies: [
-                "StrataDiff", "StrataStore", "StrataSnapshots", "StrataPatch", "StrataService", "StrataRegistry",
-                "StrataProcessors",
+                "StrataArchive", "StrataChanges", "StrataCompression", "StrataContent", "StrataDatabase", "StrataFS",
+                "StrataGC", "StrataLayers", "StrataOCI", "StrataPatch", "StrataProcessors", "StrataRefs",
+                "StrataRegistry", "StrataService", "StrataSnapshots", "StrataStore", "StrataStreams",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -156,45 +183,45 @@ let package = Package(
         .target(
             name: "StrataTestSupport",
             dependencies: [
-                "StrataFS", "StrataArchive", "StrataCompression", "StrataDiff",
+                "StrataFS", "StrataArchive", "StrataCompression", "StrataLayers",
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ],
             path: "Tests/StrataTestSupport",
             swiftSettings: strictSwift),
         .testTarget(
             name: "StrataTests",
-            dependencies: ["StrataTestSupport", "StrataDiff", "StrataArchive", "StrataChanges", "StrataProcessors"],
+            dependencies: ["StrataTestSupport", "StrataLayers", "StrataArchive", "StrataChanges", "StrataProcessors"],
             swiftSettings: strictSwift),
         .testTarget(
             name: "SecurityTests",
-            dependencies: ["StrataTestSupport", "StrataDiff", "StrataArchive"],
+            dependencies: ["StrataTestSupport", "StrataLayers", "StrataArchive"],
             swiftSettings: strictSwift),
         .testTarget(
             name: "StrataContentTests",
-            dependencies: ["StrataTestSupport", "StrataStore", "StrataContent", "StrataMetadata", "StrataArchive"],
+            dependencies: ["StrataTestSupport", "StrataStore", "StrataContent", "StrataDatabase", "StrataArchive"],
             swiftSettings: strictSwift),
         .testTarget(
             name: "StrataSnapshotsTests",
-            dependencies: ["StrataTestSupport", "StrataStore", "StrataSnapshots", "StrataFS", "StrataDiff"],
+            dependencies: ["StrataTestSupport", "StrataStore", "StrataSnapshots", "StrataFS", "StrataLayers"],
             swiftSettings: strictSwift),
         .testTarget(
             name: "StrataStoreTests",
             dependencies: [
-                "StrataTestSupport", "StrataStore", "StrataSnapshots", "StrataContent", "StrataDiff", "StrataFS",
+                "StrataTestSupport", "StrataStore", "StrataSnapshots", "StrataContent", "StrataLayers", "StrataFS",
                 "StrataArchive", "StrataCompression", "StrataRegistry",
             ],
             swiftSettings: strictSwift),
         .testTarget(
             name: "StrataPatchTests",
             dependencies: [
-                "StrataTestSupport", "StrataPatch", "StrataFS", "StrataDiff", "StrataCompression", "StrataStore",
+                "StrataTestSupport", "StrataPatch", "StrataFS", "StrataLayers", "StrataCompression", "StrataStore",
                 "StrataSnapshots",
             ],
             swiftSettings: strictSwift),
         .testTarget(
             name: "StrataServiceTests",
             dependencies: [
-                "StrataTestSupport", "StrataStore", "StrataDiff", "StrataFS", "StrataService", "StrataContent",
+                "StrataTestSupport", "StrataStore", "StrataLayers", "StrataFS", "StrataService", "StrataContent",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -203,7 +230,7 @@ let package = Package(
             swiftSettings: strictSwift),
         .testTarget(
             name: "InteropTests",
-            dependencies: ["StrataTestSupport", "StrataDiff"],
+            dependencies: ["StrataTestSupport", "StrataLayers"],
             swiftSettings: strictSwift),
     ]
 )

@@ -5,9 +5,9 @@ import StrataFS
 /// Same device and inode: unchanged. Otherwise type, permissions, owner, device numbers and the
 /// policy's xattrs must match; directories then count as unchanged whatever their size and times.
 /// What other entries need depends on `check`.
-struct SameFileRule: Sendable {
+public struct SameFileRule: Sendable {
     /// How much evidence a non-directory needs to count as unchanged.
-    enum Check: Sendable {
+    public enum Check: Sendable {
         /// containerd's: equal size and mtime seconds; when both mtimes have zero nanoseconds (tar
         /// truncated them, so they prove nothing) symlink targets or contents are compared,
         /// otherwise the nanoseconds must match. Contents are read only in that ambiguous case.
@@ -22,13 +22,18 @@ struct SameFileRule: Sendable {
         case evidence(untouchedSince: FileTime)
     }
 
-    var policy: XattrPolicy
-    var check = Check.containerd
+    public var policy: XattrPolicy
+    public var check = Check.containerd
     var comparer = ContentComparer()
+
+    public init(policy: XattrPolicy, check: Check = .containerd) {
+        self.policy = policy
+        self.check = check
+    }
 
     /// Unchanged on metadata alone, xattrs unread: the same inode, or (with evidence) an upper
     /// entry untouched since the copy was made.
-    func isUntouched(lower: FileMetadata, upper: FileMetadata) -> Bool {
+    public func isUntouched(lower: FileMetadata, upper: FileMetadata) -> Bool {
         if lower.device == upper.device && lower.inode == upper.inode { return true }
         if case .evidence(let watermark) = check, upper.changeTime <= watermark, lower.type == upper.type {
             return true
@@ -36,7 +41,7 @@ struct SameFileRule: Sendable {
         return false
     }
 
-    func same(
+    public func same(
         lower: FileMetadata, lowerDir: Handle, upper: FileMetadata, upperDir: Handle, name: [UInt8],
         lowerXattrs: Xattrs, upperXattrs: Xattrs
     ) throws -> Bool {

@@ -1,4 +1,5 @@
 import CISAL
+import StrataStreams
 
 /// gzip compression with Intel ISA-L (igzip), about 15 times faster than zlib at level 1.
 ///

@@ -1,4 +1,5 @@
 import CZstd
+import StrataStreams
 
 /// zstd compression with libzstd: two worker threads (a fixed count, so the bytes do not depend
 /// on the machine) and a content checksum in every frame.

@@ -73,8 +73,6 @@ public struct FileMetadata: Sendable, Hashable {
     public var isDirectory: Bool { type == .directory }
     /// A non-directory with more than one name: a member of a hardlink group.
     public var isHardLinked: Bool { type != .directory && linkCount > 1 }
-    /// A 0/0 character device: how overlayfs records a deletion in an upper directory.
-    public var isWhiteoutDevice: Bool { type == .characterDevice && rdevMajor == 0 && rdevMinor == 0 }
 
     public init(
         type: FileType, permissions: UInt32, uid: UInt32 = 0, gid: UInt32 = 0, size: UInt64 = 0,

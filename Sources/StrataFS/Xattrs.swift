@@ -30,7 +30,9 @@ public struct Xattrs: Sendable, Hashable {
 public enum XattrPolicy: String, Sendable, CaseIterable {
     /// Only `security.capability`, exactly as containerd.
     case capability
-    /// Every xattr except overlayfs bookkeeping (`trusted.overlay.*`).
+    /// Every xattr except overlayfs bookkeeping (`trusted.overlay.*`, the names StrataOverlay's
+    /// `OverlayXattr` lists): the one overlay fact below that module, so that every comparer
+    /// and reader of xattrs leaves them out alike.
     case all
 
     public static let capabilityName = "security.capability"
@@ -41,19 +43,5 @@ public enum XattrPolicy: String, Sendable, CaseIterable {
         case .capability: return name == Self.capabilityName
         case .all: return !name.hasPrefix("trusted.overlay.")
         }
-    }
-}
-
-/// overlayfs's own attributes of the entries in its layers: bookkeeping, never a file's content.
-public enum OverlayXattr {
-    /// `y` on a directory whose lower layers' entries are hidden.
-    public static let opaque = "trusted.overlay.opaque"
-    public static let redirect = "trusted.overlay.redirect"
-    public static let metacopy = "trusted.overlay.metacopy"
-    public static let opaqueValue = Array("y".utf8)
-
-    /// `trusted.overlay.*`, or `user.overlay.*` as overlayfs writes them with `userxattr`.
-    public static func isOverlay(_ name: String) -> Bool {
-        name.hasPrefix("trusted.overlay.") || name.hasPrefix("user.overlay.")
     }
 }

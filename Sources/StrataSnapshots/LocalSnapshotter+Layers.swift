@@ -36,10 +36,10 @@ extension LocalSnapshotter {
             )
         }
         return SnapshotLayers(
-            kind: r.kind, parent: parent, isOverlayUpper: !layout.copiesParent && !stacked,
+            kind: r.kind, parent: parent, isOverlayUpper: backend.stacksLayers && !stacked,
             own: r.kind == .view ? nil : try ownTree(r.id),
             copiedAt: r.copiedAt.map(FileTime.init(nanosecondsSince1970:)),
-            lowers: layout.copiesParent ? [] : try chain.map { try ownTree($0.id) })
+            lowers: !backend.stacksLayers ? [] : try chain.map { try ownTree($0.id) })
     }
 
     /// Runs `body` with the whole tree of snapshot `key` read-only (nil: the empty tree). An
@@ -51,7 +51,7 @@ extension LocalSnapshotter {
             let r = try records.get(db, key)
             return (r, try records.below(db, r).map(\.id))
         }
-        if layout.copiesParent {
+        if backend.copiesParent {
             // A native View over a parent has no directory: it is the parent's.
             return try body(ownTree(r.kind == .view ? chain.first ?? r.id : r.id))
         }
@@ -64,7 +64,7 @@ extension LocalSnapshotter {
 
     func ownTree(_ id: Int64) throws -> Handle {
         let dir = try directory.openDirectory(Array(String(id).utf8))
-        return try layout.contents.map { try dir.openDirectory($0) } ?? dir
+        return try backend.contents.map { try dir.openDirectory($0) } ?? dir
     }
 
     /// Mounts the layers `ids` (top first) as one read-only overlay and returns its root.
@@ -73,9 +73,10 @@ extension LocalSnapshotter {
         try directory.makeDirectory(name, mode: 0o700)
         defer { try? directory.unlink(name, directory: true) }
         let target = path + "/" + String(decoding: name, as: UTF8.self)
-        let lower = "lowerdir=" + ids.map { "\(path)/\($0)/fs" }.joined(separator: ":")
-        try Mounter.mount(
-            [Mount(type: "overlay", source: "overlay", options: [lower] + OverlaySupport.defaultOptions)], at: target)
+        guard let mount = backend.stackMount(base: path, layers: ids) else {
+            throw SnapshotError.unavailable("the \(name) snapshotter cannot stack layers")
+        }
+        try Mounter.mount([mount], at: target)
         defer { try? Mounter.unmount(target, detach: true) }
         return try directory.openDirectory(name)
     }

@@ -1,21 +1,16 @@
 import StrataFS
-import StrataMetadata
+import StrataDatabase
 
 extension LocalSnapshotter {
     /// The backends, by containerd's names.
-    public static let backends = ["overlay", "native"]
+    public static let backends = SnapshotBackends.names
 
     /// Opens the backend `name` in `root/snapshots/<name>`, where `rootPath` is `root`'s path
     /// (mount options name directories by path); `rootLock` is kept open as long as the snapshotter.
     public static func open(
         _ name: String, root: Handle, rootPath: String, metadata: MetadataDB, rootLock: Handle? = nil
     ) throws -> LocalSnapshotter {
-        let layout: SnapshotLayout
-        switch name {
-        case "native": layout = NativeLayout()
-        case "overlay": layout = OverlayLayout(options: OverlaySupport.defaultOptions)
-        default: throw SnapshotError.unavailable("unknown snapshotter \(name) (overlay or native)")
-        }
+        guard backends.contains(name) else { throw SnapshotError.unavailable("unknown snapshotter \(name) (overlay or native)") }
         var dir = root
         for component in ["snapshots", name] {
             let n = Array(component.utf8)
@@ -23,9 +18,7 @@ extension LocalSnapshotter {
             dir = try dir.openDirectory(n)
         }
         let path = rootPath + "/snapshots/" + name
-        if name == "overlay", let problem = OverlaySupport.problem(in: path) {
-            throw SnapshotError.unavailable("snapshotter overlay: \(problem); use --snapshotter native")
-        }
-        return LocalSnapshotter(layout: layout, directory: dir, path: path, metadata: metadata, rootLock: rootLock)
+        let backend = try SnapshotBackends.named(name, at: path)
+        return LocalSnapshotter(backend: backend, directory: dir, path: path, metadata: metadata, rootLock: rootLock)
     }
 }

@@ -1,49 +1,63 @@
 import Foundation
 import StrataFS
-import StrataMetadata
+import StrataOverlay
+import StrataDatabase
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
-/// A snapshotter whose snapshots are directories under `ROOT/snapshots/<backend>/<id>`, its records
+/// containerd's snapshotter: a set of filesystem trees named by key, each an Active (writable),
+/// View (read-only) or Committed (immutable, may be a parent) snapshot over a committed parent.
+///
+/// Rules (containerd's): keys of all kinds share one space; `prepare` and `view` need a committed
+/// parent (or none: the empty tree); only Active snapshots are committed, which removes the key and
+/// creates `name` with the commit's labels; a snapshot with children cannot be removed. Every
+/// change to the records is one transaction.
+///
+/// Its snapshots are directories under `ROOT/snapshots/<backend>/<id>`, its records
 /// in the metadata database: containerd's native and overlay snapshotters, one implementation of
-/// the rules with the backend's layout plugged in.
+/// the rules with the backend (`Backends/`) plugged in.
 ///
 /// Crash safety: a new snapshot's directory is built under a temporary name and renamed to its id
 /// inside the transaction that records it; a removed snapshot's record goes first and its directory
 /// after. A crash leaves at worst a directory without a record, which `cleanup` deletes.
-public final class LocalSnapshotter: Snapshotter {
+public final class LocalSnapshotter: Sendable {
+    /// The backend's name (`overlay`, `native`), as containerd names snapshotters.
     public let name: String
     /// The directory holding the snapshots' directories (by id), as a path for mounts.
     public let path: String
     let directory: Handle
     let metadata: MetadataDB
-    let layout: SnapshotLayout
+    let backend: any SnapshotBackend
     let records: SnapshotRecords
     /// The state root's lock, held (shared) for as long as the snapshotter is in use, so `gc`
     /// never runs between two of its steps.
     let rootLock: Handle?
 
     init(
-        layout: SnapshotLayout, directory: Handle, path: String, metadata: MetadataDB, lease: String? = nil,
+        backend: any SnapshotBackend, directory: Handle, path: String, metadata: MetadataDB, lease: String? = nil,
         rootLock: Handle? = nil
     ) {
-        self.layout = layout
+        self.backend = backend
         self.rootLock = rootLock
-        self.name = layout.name
+        self.name = backend.name
         self.directory = directory
         self.path = path
         self.metadata = metadata
-        records = SnapshotRecords(snapshotter: layout.name, lease: lease)
+        records = SnapshotRecords(snapshotter: backend.name, lease: lease)
     }
+
+    /// Whether a snapshot holds only its own layer over its parents' (overlay) rather than a
+    /// whole tree (native); only such snapshots can be stacked.
+    public var stacksLayers: Bool { backend.stacksLayers }
 
     /// The same snapshotter, putting the snapshots it creates or commits in `lease` (containerd
     /// passes the lease in the call's context): they are then kept by the lease and by what
     /// references them, and are not garbage-collection roots of their own.
     public func leased(_ lease: String?) -> LocalSnapshotter {
         LocalSnapshotter(
-            layout: layout, directory: directory, path: path, metadata: metadata, lease: lease, rootLock: rootLock)
+            backend: backend, directory: directory, path: path, metadata: metadata, lease: lease, rootLock: rootLock)
     }
 
     public func stat(_ key: String) throws -> SnapshotInfo {
@@ -73,7 +87,7 @@ public final class LocalSnapshotter: Snapshotter {
         try metadata.read { db in
             let r = try records.get(db, key)
             guard r.kind != .committed else { throw SnapshotError.notActive(key) }
-            return layout.mounts(base: path, id: r.id, kind: r.kind, parents: try records.below(db, r).map(\.id))
+            return backend.mounts(base: path, id: r.id, kind: r.kind, parents: try records.below(db, r).map(\.id))
         }
     }
 
@@ -146,12 +160,12 @@ public final class LocalSnapshotter: Snapshotter {
         let temp = Array("new-\(getpid())-\(UInt32.random(in: 0...UInt32.max))".utf8)
         try directory.makeDirectory(temp, mode: 0o755)
         do {
-            try layout.populate(
+            try backend.populate(
                 directory.openDirectory(temp), kind: kind,
                 parents: try parents.map { try directory.openDirectory(Array(String($0).utf8)) })
             FaultPoint.reach("snapshot.populated")
             let copiedAt =
-                layout.copiesParent && kind == .active && !parents.isEmpty
+                backend.copiesParent && kind == .active && !parents.isEmpty
                 ? try ChangeClock.settle(in: directory).nanosecondsSince1970 : nil
             return try metadata.write { db in
                 let r = try records.create(
@@ -165,7 +179,7 @@ public final class LocalSnapshotter: Snapshotter {
                 if try directory.statIfExists(idName) != nil { try directory.removeAll(idName) }
                 try directory.rename(temp, to: idName, in: directory, noReplace: true)
                 FaultPoint.reach("snapshot.renamed")  // the transaction is not committed yet
-                return layout.mounts(base: path, id: r.id, kind: kind, parents: parents)
+                return backend.mounts(base: path, id: r.id, kind: kind, parents: parents)
             }
         } catch {
             try? directory.removeAll(temp)
@@ -186,7 +200,7 @@ public final class LocalSnapshotter: Snapshotter {
     /// `fs.DiskUsage`, and how many overlay whiteouts (0/0 character devices) it holds.
     private func measure(_ id: Int64) throws -> (usage: SnapshotUsage, whiteouts: Int64) {
         var dir = try directory.openDirectory(Array(String(id).utf8))
-        if let contents = layout.contents { dir = try dir.openDirectory(contents) }
+        if let contents = backend.contents { dir = try dir.openDirectory(contents) }
         var seen = Set<UInt64>()
         var usage = SnapshotUsage()
         var whiteouts: Int64 = 0
@@ -198,7 +212,7 @@ public final class LocalSnapshotter: Snapshotter {
                 usage.inodes += 1
                 usage.size += Int64(m.allocatedBytes)
                 if m.type == .directory { pending.append(try d.openDirectory(name)) }
-                if m.isWhiteoutDevice { whiteouts += 1 }
+                if OverlayUpper.isWhiteout(m) { whiteouts += 1 }
             }
         }
         return (usage, whiteouts)

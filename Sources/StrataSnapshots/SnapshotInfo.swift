@@ -36,16 +36,3 @@ public struct SnapshotUsage: Codable, Equatable, Sendable {
         self.size = size
     }
 }
-
-/// How to mount a snapshot: containerd's `mount.Mount`.
-public struct Mount: Codable, Equatable, Sendable {
-    public var type: String
-    public var source: String
-    public var options: [String]
-
-    public init(type: String, source: String, options: [String]) {
-        self.type = type
-        self.source = source
-        self.options = options
-    }
-}

@@ -1,8 +1,9 @@
 import StrataChanges
-import StrataCompression
 import StrataContent
-import StrataDiff
 import StrataFS
+import StrataLayers
+import StrataOCI
+import StrataOverlay
 import StrataSnapshots
 
 /// containerd's `CreateDiff` for snapshots: the layer of one snapshot's changes over its parent

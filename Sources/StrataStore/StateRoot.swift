@@ -1,7 +1,7 @@
 import Foundation
 import StrataContent
 import StrataFS
-import StrataMetadata
+import StrataDatabase
 import StrataSnapshots
 
 #if canImport(Glibc)
@@ -91,9 +91,21 @@ public final class StateRoot: Sendable {
         return String(decoding: buf.prefix { $0 != 0 }, as: UTF8.self)
     }()
 
+    /// Runs `body` holding the root's lock exclusively (no other process has the root open
+    /// meanwhile), waiting up to `wait` seconds for it; the shared hold is taken back after.
+    public func exclusively<R>(wait: TimeInterval, _ body: () throws -> R) throws -> R {
+        let deadline = Date().addingTimeInterval(wait)
+        while try !lock.lock(exclusive: true, wait: false) {
+            guard Date() < deadline else { throw StateRootError.busy(path, waited: wait) }
+            usleep(50_000)
+        }
+        defer { _ = try? lock.lock(exclusive: false, wait: true) }
+        return try body()
+    }
+
     /// Whether `lease` is a temporary lease (`withLease`) whose process is gone from this host:
     /// a crash left it.
-    static func isOrphaned(_ lease: Lease) -> Bool {
+    public static func isOrphaned(_ lease: Lease) -> Bool {
         guard let pid = lease.labels[leasePID].flatMap(Int32.init), lease.labels[leaseHost] == hostname else {
             return false
         }

@@ -1,9 +1,9 @@
 import ArgumentParser
 import StrataArchive
-import StrataCompression
-import StrataDiff
 import StrataFS
+import StrataLayers
 import StrataProcessors
+import StrataStreams
 
 struct ApplyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

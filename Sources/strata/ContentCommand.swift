@@ -1,9 +1,8 @@
 import ArgumentParser
 import Foundation
 import StrataArchive
-import StrataCompression
-import StrataContent
 import StrataFS
+import StrataStreams
 
 struct ContentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

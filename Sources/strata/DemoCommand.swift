@@ -1,9 +1,8 @@
 import ArgumentParser
 import Foundation
 import StrataCompression
-import StrataContent
-import StrataDiff
 import StrataFS
+import StrataLayers
 
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,5 @@
 import ArgumentParser
-import StrataDiff
+import StrataLayers
 
 struct DiffCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,4 +1,5 @@
 import ArgumentParser
+import StrataGC
 import StrataStore
 
 struct GCCommand: ParsableCommand {

@@ -1,5 +1,4 @@
 import ArgumentParser
-import StrataContent
 import StrataStore
 
 struct ImageCommand: ParsableCommand {

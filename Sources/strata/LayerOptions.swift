@@ -1,6 +1,6 @@
 import ArgumentParser
 import StrataCompression
-import StrataDiff
+import StrataLayers
 import StrataFS
 import StrataProcessors
 import StrataStore

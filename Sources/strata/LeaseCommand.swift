@@ -1,5 +1,5 @@
 import ArgumentParser
-import StrataMetadata
+import StrataDatabase
 
 struct LeaseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

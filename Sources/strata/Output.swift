@@ -1,6 +1,7 @@
 import Foundation
 import StrataContent
 import StrataFS
+import StrataOCI
 import StrataSnapshots
 
 /// How the CLI prints: results on stdout (text or one JSON object), errors as one line on stderr.

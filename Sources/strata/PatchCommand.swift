@@ -1,9 +1,10 @@
 import ArgumentParser
 import Foundation
-import StrataDiff
 import StrataFS
+import StrataLayers
 import StrataPatch
 import StrataStore
+import StrataStreams
 
 #if canImport(Glibc)
     import Glibc

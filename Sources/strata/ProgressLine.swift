@@ -1,5 +1,5 @@
 import Foundation
-import StrataDiff
+import StrataLayers
 import StrataFS
 
 /// A one-line progress display on stderr (entries, bytes, rate), shown only on a terminal and

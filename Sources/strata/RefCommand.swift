@@ -1,5 +1,5 @@
 import ArgumentParser
-import StrataContent
+import StrataRefs
 import StrataStore
 
 /// `strata ref`: BuildKit's Merge and Diff of snapshots, kept as named refs.

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import StrataContent
+import StrataOCI
 import StrataRegistry
 import StrataStore
 
@@ -92,16 +92,41 @@ struct PullCommand: ParsableCommand {
         let progress = TransferProgress("pulling")
         puller.onProgress = progress.progress
         puller.onBlob = { d, fetched in progress.settled(d, fetched ? "done" : "present") }
-        var unpacker: ImageUnpacker?
+        var unpacking: ImagePuller.Unpack<ImageUnpacker.Result>?
         if unpack {
-            unpacker = ImageUnpacker(root: root, snapshotter: try root.snapshotter(options.snapshotter))
-            unpacker?.lease = options.lease
-            unpacker?.processors = try processing.processors(root: root.path)
+            var unpacker = ImageUnpacker(root: root, snapshotter: try root.snapshotter(options.snapshotter))
+            unpacker.lease = options.lease
+            unpacker.processors = try processing.processors(root: root.path)
+            unpacking = { [unpacker] target, platform, awaitLayer in
+                var u = unpacker
+                u.platform = platform
+                u.awaitLayer = awaitLayer
+                return try u.unpack(target)
+            }
         }
-        let (p, target, u) = (puller, name ?? ref.description, unpacker)
-        let pulled = try runAsync { try await client.use { _ in try await p.pull(ref, as: target, unpackingWith: u) } }
-        if json { return try Output.json(pulled) }
+        let (p, target, u) = (puller, name ?? ref.description, unpacking)
+        let (pulled, unpacked) = try runAsync { try await client.use { _ in try await p.pull(ref, as: target, unpacking: u) } }
+        if json { return try Output.json(PullOutput(pulled, unpack: unpacked)) }
         print("\(pulled.name): \(pulled.target.digest) (\(pulled.downloaded) blobs pulled, \(pulled.present) present)")
-        if let unpacked = pulled.unpack { print(unpacked.chainID) }
+        if let unpacked { print(unpacked.chainID) }
+    }
+}
+
+/// `pull --json`: the pull's result with what its unpack did, when there was one.
+struct PullOutput: Encodable {
+    var result: ImagePuller.Result
+    var unpack: ImageUnpacker.Result?
+
+    init(_ result: ImagePuller.Result, unpack: ImageUnpacker.Result?) {
+        self.result = result
+        self.unpack = unpack
+    }
+
+    enum Keys: String, CodingKey { case unpack }
+
+    func encode(to encoder: any Encoder) throws {
+        try result.encode(to: encoder)
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encodeIfPresent(unpack, forKey: .unpack)
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import StrataFS
 import StrataSnapshots
 import StrataStore
 

@@ -1,8 +1,8 @@
 import ArgumentParser
-import StrataContent
-import StrataDiff
 import StrataFS
+import StrataLayers
 import StrataStore
+import StrataStreams
 
 /// `strata snapshot diff`: containerd's CreateDiff, into the content store.
 struct SnapshotDiffCommand: ParsableCommand {

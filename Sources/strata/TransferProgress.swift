@@ -1,7 +1,7 @@
 import Foundation
-import StrataCompression
-import StrataContent
 import StrataFS
+import StrataOCI
+import StrataStreams
 import Synchronization
 
 /// Per-blob progress of a push or pull on stderr, one line per blob (its digest, state, bytes of

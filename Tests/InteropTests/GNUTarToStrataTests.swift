@@ -1,4 +1,4 @@
-import StrataDiff
+import StrataLayers
 import StrataFS
 import StrataTestSupport
 import Testing

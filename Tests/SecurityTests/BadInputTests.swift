@@ -1,4 +1,4 @@
-import StrataCompression
+import StrataStreams
 import StrataTestSupport
 import Testing
 

@@ -1,5 +1,5 @@
 import Foundation
-import StrataCompression
+import StrataStreams
 import StrataTestSupport
 import Testing
 

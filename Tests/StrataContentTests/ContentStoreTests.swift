@@ -1,10 +1,10 @@
 import Foundation
 import StrataArchive
-import StrataCompression
 import StrataContent
+import StrataDatabase
 import StrataFS
-import StrataMetadata
 import StrataStore
+import StrataStreams
 import StrataTestSupport
 import Testing
 

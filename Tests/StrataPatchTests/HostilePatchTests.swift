@@ -2,6 +2,7 @@ import Foundation
 import StrataCompression
 import StrataFS
 import StrataPatch
+import StrataStreams
 import StrataTestSupport
 import Testing
 

@@ -1,7 +1,5 @@
 import Foundation
 import GRPCCore
-import StrataCompression
-import StrataContent
 import StrataStore
 import StrataTestSupport
 import SwiftProtobuf

@@ -1,7 +1,7 @@
 import Foundation
-import StrataCompression
 import StrataSnapshots
 import StrataStore
+import StrataStreams
 import StrataTestSupport
 import Testing
 

@@ -1,11 +1,11 @@
 import Foundation
 import StrataArchive
-import StrataCompression
-import StrataContent
-import StrataDiff
 import StrataFS
+import StrataLayers
+import StrataOCI
 import StrataSnapshots
 import StrataStore
+import StrataStreams
 import StrataTestSupport
 import Testing
 

@@ -1,5 +1,5 @@
 import Foundation
-import StrataDiff
+import StrataLayers
 import StrataFS
 import StrataSnapshots
 import StrataStore

@@ -1,8 +1,8 @@
 import Foundation
-import StrataCompression
 import StrataFS
 import StrataSnapshots
 import StrataStore
+import StrataStreams
 import StrataTestSupport
 import Testing
 
@@ -122,7 +122,7 @@ import Testing
         let root = try StateRoot(path: t.at("root"))
         let s = try root.snapshotter(backend)
         let top = try root.content.image("v1")
-        let (_, manifest) = try ImageImporter.manifest(of: top.target, in: root.content)
+        let (_, manifest) = try ImageGraph(content: root.content).manifest(of: top.target)
         #expect(try s.list().count == manifest.layers.count)
         let chain = try #require(try s.list().first { info in try s.list().allSatisfy { $0.parent != info.name } })
         _ = try s.view("check", parent: chain.name, labels: [:])

@@ -1,10 +1,10 @@
 import Foundation
-import StrataCompression
-import StrataContent
-import StrataDiff
 import StrataFS
+import StrataLayers
+import StrataOCI
 import StrataSnapshots
 import StrataStore
+import StrataStreams
 import StrataTestSupport
 import Testing
 

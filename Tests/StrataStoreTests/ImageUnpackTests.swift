@@ -1,10 +1,9 @@
 import Foundation
 import StrataArchive
-import StrataCompression
-import StrataContent
 import StrataFS
 import StrataSnapshots
 import StrataStore
+import StrataStreams
 import StrataTestSupport
 import Testing
 

@@ -1,8 +1,9 @@
 import Foundation
-import StrataCompression
 import StrataContent
 import StrataFS
+import StrataOCI
 import StrataStore
+import StrataStreams
 import StrataTestSupport
 import Testing
 

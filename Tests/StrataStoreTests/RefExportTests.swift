@@ -1,8 +1,8 @@
 import Foundation
-import StrataCompression
-import StrataContent
+import StrataOCI
 import StrataSnapshots
 import StrataStore
+import StrataStreams
 import StrataTestSupport
 import Testing
 
@@ -41,7 +41,7 @@ import Testing
         #expect(blobsOnly["snapshot"] == nil && blobsOnly["diff"] as? String == "unmerge")
         let out = t.at("out")
         let plain = try Self.object(try await Self.strata(t, ["ref", "export", "whole", "\(out):whole", "--json"]))
-        let (_, manifest) = try ImageImporter.manifest(of: target, in: root.content)
+        let (_, manifest) = try ImageGraph(content: root.content).manifest(of: target)
         #expect(try Self.layers(out, plain["digest"] as! String) == manifest.layers.map(\.digest.description))
         #expect(try root.snapshotter(backend).list().isEmpty, "an export of blobs unpacked something")
 

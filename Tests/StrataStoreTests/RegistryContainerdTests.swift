@@ -1,8 +1,8 @@
 import Foundation
-import StrataCompression
-import StrataContent
+import StrataOCI
 import StrataSnapshots
 import StrataStore
+import StrataStreams
 import StrataTestSupport
 import Testing
 

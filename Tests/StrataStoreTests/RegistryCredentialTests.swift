@@ -1,8 +1,8 @@
 import Foundation
-import StrataCompression
-import StrataContent
 import StrataFS
+import StrataOCI
 import StrataStore
+import StrataStreams
 import StrataTestSupport
 import Testing
 

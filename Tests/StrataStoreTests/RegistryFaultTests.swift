@@ -1,7 +1,6 @@
 import Foundation
-import StrataCompression
-import StrataContent
 import StrataStore
+import StrataStreams
 import StrataTestSupport
 import Testing
 

@@ -1,6 +1,5 @@
 import Foundation
-import StrataCompression
-import StrataContent
+import StrataOCI
 import StrataSnapshots
 import StrataStore
 import StrataTestSupport

@@ -1,6 +1,6 @@
 import StrataArchive
-import StrataCompression
 import StrataFS
+import StrataStreams
 
 /// A record of every entry below a directory (type, mode, owner, size, mtime, content digest,
 /// link target), to prove that an operation changed nothing outside the place it may write.

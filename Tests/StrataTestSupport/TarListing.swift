@@ -1,6 +1,6 @@
 import StrataArchive
-import StrataCompression
 import StrataFS
+import StrataStreams
 
 /// The entry names of an uncompressed tar stream, sorted.
 public func tarEntryNames(_ source: ByteSource) throws -> [String] {

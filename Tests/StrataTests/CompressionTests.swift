@@ -1,4 +1,5 @@
 import StrataCompression
+import StrataStreams
 import StrataTestSupport
 import Testing
 

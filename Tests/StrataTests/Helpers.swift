@@ -1,8 +1,8 @@
 import StrataArchive
 import StrataChanges
-import StrataCompression
-import StrataDiff
 import StrataFS
+import StrataLayers
+import StrataStreams
 import StrataTestSupport
 
 /// Collects change events as `docker diff` lines (`A /path`), unmodified ones as `U /path`.

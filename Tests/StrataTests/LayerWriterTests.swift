@@ -1,6 +1,7 @@
 import StrataCompression
-import StrataDiff
 import StrataFS
+import StrataLayers
+import StrataStreams
 import StrataTestSupport
 import Testing
 

@@ -1,7 +1,7 @@
 import StrataArchive
-import StrataCompression
-import StrataDiff
 import StrataFS
+import StrataLayers
+import StrataStreams
 import StrataTestSupport
 import Testing
 

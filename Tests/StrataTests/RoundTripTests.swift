@@ -1,7 +1,7 @@
 import StrataArchive
 import StrataChanges
 import StrataCompression
-import StrataDiff
+import StrataLayers
 import StrataFS
 import StrataTestSupport
 import Testing

@@ -1,5 +1,5 @@
-import StrataCompression
 import StrataFS
+import StrataStreams
 import StrataTestSupport
 import Testing
 

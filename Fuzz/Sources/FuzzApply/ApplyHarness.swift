@@ -1,8 +1,9 @@
 import FuzzSupport
 import StrataArchive
 import StrataCompression
-import StrataDiff
 import StrataFS
+import StrataLayers
+import StrataStreams
 
 /// Made on the first input: enters the sandbox (see `Sentinel`) and records the sentinel tree.
 private let sentinel = Sentinel(harness: "FuzzApply")

@@ -1,8 +1,9 @@
 import Foundation
 import FuzzSupport
-import StrataCompression
 import StrataContent
 import StrataFS
+import StrataOCI
+import StrataStreams
 
 #if canImport(Glibc)
     import Glibc

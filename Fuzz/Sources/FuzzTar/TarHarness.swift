@@ -1,7 +1,7 @@
 import FuzzSupport
 import StrataArchive
-import StrataCompression
 import StrataFS
+import StrataStreams
 
 /// The tar reader alone: every header (USTAR, PAX, GNU long names, sparse maps, base-256) and all
 /// data, read in each of the reader's ways (`read`, `nextData`, `withNextData`, skipped by

@@ -1,6 +1,6 @@
 import StrataArchive
-import StrataCompression
 import StrataFS
+import StrataStreams
 
 /// Archives written by Strata's `TarWriter`, one per dialect feature the reader has a path for.
 enum TarSeeds {

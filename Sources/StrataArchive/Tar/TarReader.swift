@@ -1,5 +1,5 @@
-import StrataCompression
 import StrataFS
+import StrataStreams
 
 /// Reads tar streams in every dialect a layer may use: V7, USTAR (with prefix), PAX (`x` records
 /// for path, linkpath, size, ids, times, `SCHILY.xattr.*` and GNU sparse 0.0, 0.1 and 1.0), GNU

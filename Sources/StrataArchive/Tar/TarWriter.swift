@@ -1,5 +1,5 @@
-import StrataCompression
 import StrataFS
+import StrataStreams
 
 /// Writes a tar stream with the exact header choices of Go's `archive/tar` as containerd uses
 /// it, so that the same entries give the same bytes (and the same diffID) as containerd.

@@ -1,4 +1,5 @@
 import StrataFS
+import StrataOverlay
 
 extension Unpacker {
     /// Writes an entry's data; sparse entries are written chunk by chunk at their offsets, leaving
@@ -30,7 +31,7 @@ extension Unpacker {
     /// (overlay mode: the directory gets the opaque xattr instead).
     func makeOpaque(_ dir: Handle) throws {
         if options.overlayLowers != nil {
-            try dir.setXattr(key: OverlayXattr.opaque, value: OverlayXattr.opaqueValue)
+            try OverlayUpper.makeOpaque(dir)
             return
         }
         let id = try dir.stat()
@@ -39,31 +40,5 @@ extension Unpacker {
             try dir.removeAll(entry.name)
         }
         resolver.invalidate()
-    }
-
-    /// Copies a lower directory's owner, mode, times and xattrs onto a directory created
-    /// implicitly in an overlay upper, as overlayfs' copy-up would.
-    func copyUp(_ parent: Handle, _ name: [UInt8], _ resolved: RootedPath) throws(FSError) {
-        for lower in lowerResolvers {
-            guard let dir = try lower.directory(resolved.parent, create: false),
-                let meta = try dir.statIfExists(name)
-            else { continue }
-            guard meta.type == .directory else { return }
-            if options.sameOwner { try parent.changeOwner(name, uid: meta.uid, gid: meta.gid) }
-            try parent.changeMode(name, meta.permissions)
-            try parent.setTimes(name, access: meta.accessTime, modification: meta.modificationTime)
-            for key in try dir.xattrNames(name) where !key.hasPrefix("trusted.") {
-                if let v = try dir.xattr(name, key: key) {
-                    if let e = attempt({ () throws(FSError) in
-                        try parent.setXattr(name, key: key, value: v, createOnly: true)
-                    }),
-                        e.errno != .fileExists && e.errno != .notSupported
-                    {
-                        throw e
-                    }
-                }
-            }
-            return
-        }
     }
 }

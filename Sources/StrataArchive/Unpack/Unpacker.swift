@@ -1,4 +1,5 @@
 import StrataFS
+import StrataOverlay
 
 #if canImport(Glibc)
     import Glibc
@@ -19,7 +20,6 @@ public final class Unpacker {
     var options: UnpackOptions
     var createdEntries: Set<CreatedKey> = []
     private var directoryTimes: [(path: RootedPath, access: FileTime, modification: FileTime)] = []
-    var lowerResolvers: [InRootResolver] = []
     private var identities: [ObjectIdentifier: (handle: Handle, device: UInt64, inode: UInt64)] = [:]
     private var writeBehind: WriteBehind?
     public private(set) var entryCount = 0
@@ -40,9 +40,9 @@ public final class Unpacker {
         self.resolver = InRootResolver(root: root)
         self.options = options
         if let lowers = options.overlayLowers {
-            lowerResolvers = lowers.map(InRootResolver.init(root:))
-            resolver.onCreateDirectory = { [unowned self] parent, name, resolved throws(FSError) in
-                try self.copyUp(parent, name, resolved)
+            let copyUp = OverlayCopyUp(lowers: lowers, sameOwner: options.sameOwner)
+            resolver.onCreateDirectory = { parent, name, resolved throws(FSError) in
+                try copyUp.copy(name, in: parent, path: resolved)
             }
         }
     }
@@ -89,8 +89,9 @@ public final class Unpacker {
             try parent.removeAll(target)
             resolver.invalidate()
             if options.overlayLowers != nil {
-                try parent.makeNode(target, mode: FileType.characterDevice.rawValue, major: 0, minor: 0)
-                if options.sameOwner { try parent.changeOwner(target, uid: try id(h.uid, h), gid: try id(h.gid, h)) }
+                var owner: (uid: UInt32, gid: UInt32)?
+                if options.sameOwner { owner = (try id(h.uid, h), try id(h.gid, h)) }
+                try OverlayUpper.writeWhiteout(target, in: parent, owner: owner)
             }
             return
         case .none:

@@ -1,7 +1,7 @@
 import DequeModule
 import Foundation
-import StrataCompression
 import StrataFS
+import StrataStreams
 
 /// Writes regular files' data and final metadata on background threads, behind the thread that
 /// reads the tar stream and creates entries in order.

@@ -1,6 +1,7 @@
 import Foundation
-import StrataCompression
 import StrataFS
+import StrataOCI
+import StrataStreams
 
 #if canImport(Glibc)
     import Glibc

@@ -1,5 +1,6 @@
 import Foundation
 import StrataFS
+import StrataOCI
 
 #if canImport(Glibc)
     import Glibc

@@ -1,4 +1,4 @@
-import StrataCompression
+import StrataStreams
 
 /// Why a content-store operation failed, naming the blob or ingest ref it concerns.
 public enum ContentError: Error, CustomStringConvertible, Equatable {

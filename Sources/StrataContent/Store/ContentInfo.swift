@@ -1,5 +1,5 @@
 import Foundation
-import StrataCompression
+import StrataStreams
 
 /// What the store knows of a blob: containerd's `content.Info`.
 public struct ContentInfo: Codable, Equatable, Sendable {

@@ -1,8 +1,8 @@
 import Foundation
 import GRDB
-import StrataCompression
+import StrataDatabase
 import StrataFS
-import StrataMetadata
+import StrataStreams
 
 #if canImport(Glibc)
     import Glibc

@@ -1,8 +1,8 @@
 import Crypto
 import Foundation
-import StrataCompression
+import StrataDatabase
 import StrataFS
-import StrataMetadata
+import StrataStreams
 
 #if canImport(Glibc)
     import Glibc
@@ -73,8 +73,8 @@ public final class ContentWriter: ByteSink {
     }
 
     /// The digest of the bytes written so far.
-    public var digest: StrataCompression.Digest {
-        StrataCompression.Digest(encoded: StrataCompression.Digest.hex(hasher.finalize()))
+    public var digest: StrataStreams.Digest {
+        StrataStreams.Digest(encoded: StrataStreams.Digest.hex(hasher.finalize()))
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
@@ -119,7 +119,7 @@ public final class ContentWriter: ByteSink {
     /// transaction, and removes the ingest. The writer is closed afterwards, even on error.
     @discardableResult
     public func commit(
-        size: Int64? = nil, expected: StrataCompression.Digest? = nil, labels: [String: String] = [:],
+        size: Int64? = nil, expected: StrataStreams.Digest? = nil, labels: [String: String] = [:],
         onMismatch: OnMismatch = .discard
     ) throws -> ContentInfo {
         defer { close() }
@@ -153,7 +153,7 @@ public final class ContentWriter: ByteSink {
     }
 
     /// The blob's record, labels and lease entries, in one transaction.
-    private func record(_ digest: StrataCompression.Digest, size: Int64, labels: [String: String]) throws
+    private func record(_ digest: StrataStreams.Digest, size: Int64, labels: [String: String]) throws
         -> ContentInfo
     {
         let lease = lease
@@ -187,7 +187,7 @@ public final class ContentWriter: ByteSink {
 
     /// The ingest directory's name for `ref`: its SHA-256, as containerd's local store names it.
     static func ingestName(_ ref: String) -> [UInt8] {
-        Array(StrataCompression.Digest.sha256(Array(ref.utf8)).encoded.utf8)
+        Array(StrataStreams.Digest.sha256(Array(ref.utf8)).encoded.utf8)
     }
 
     static func writeSmallFile(_ dir: Handle, _ name: String, _ text: String) throws {

@@ -1,6 +1,6 @@
 import Foundation
 import StrataFS
-import StrataMetadata
+import StrataDatabase
 
 extension FileTime {
     var date: Date { Timestamp.date(nanosecondsSince1970) }

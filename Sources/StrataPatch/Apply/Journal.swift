@@ -1,5 +1,6 @@
 import Foundation
 import StrataFS
+import StrataOverlay
 
 /// The commit point of an apply: written (atomically, synced) once every new entry is staged.
 /// Present, it means "roll forward"; absent beside a staging directory, "roll back".

@@ -1,7 +1,8 @@
 import Foundation
 import StrataArchive
-import StrataCompression
 import StrataFS
+import StrataOverlay
+import StrataStreams
 
 #if canImport(Glibc)
     import Glibc

@@ -1,6 +1,6 @@
 import Foundation
-import StrataCompression
 import StrataFS
+import StrataStreams
 
 #if canImport(Glibc)
     import Glibc

@@ -1,7 +1,7 @@
 import Foundation
 import StrataArchive
-import StrataCompression
 import StrataFS
+import StrataStreams
 
 #if canImport(Glibc)
     import Glibc

@@ -1,8 +1,8 @@
 import Foundation
 import StrataArchive
 import StrataChanges
-import StrataCompression
 import StrataFS
+import StrataStreams
 
 #if canImport(Glibc)
     import Glibc

@@ -2,6 +2,7 @@ import Foundation
 import StrataArchive
 import StrataCompression
 import StrataFS
+import StrataStreams
 
 /// The patch file: a header, the data frames (zstd, each its own frame), the manifest (JSON),
 /// its length (8 bytes, little-endian) and a trailer. Written front to back in one pass; read

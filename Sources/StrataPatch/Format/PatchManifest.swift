@@ -1,6 +1,6 @@
 import Foundation
-import StrataCompression
 import StrataFS
+import StrataStreams
 
 /// What a patch holds, stored as JSON at its end: the base it was made against, the operations
 /// that turn that base into the target (in tree order: a directory before its entries), and the

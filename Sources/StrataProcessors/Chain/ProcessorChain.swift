@@ -1,5 +1,6 @@
 import StrataCompression
-import StrataContent
+import StrataOCI
+import StrataStreams
 
 /// containerd's processor chain: from a layer's media type, each step takes the current type to
 /// the next, until the plain tar type (OCI's `...layer.v1.tar` or Docker's `...rootfs.diff.tar`)

@@ -1,5 +1,5 @@
 import Foundation
-import StrataCompression
+import StrataStreams
 
 /// A declared processor used the other way: it compresses (or otherwise encodes) the tar stream
 /// a layer writer produces, as `strata diff --compressor ID` asks. What is written goes to its

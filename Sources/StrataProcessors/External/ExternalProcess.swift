@@ -1,6 +1,6 @@
 import CStrata
 import Foundation
-import StrataCompression
+import StrataStreams
 import Synchronization
 
 /// A running stream-processor binary, with containerd's contract: the input on stdin (fed from

@@ -2,9 +2,10 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
-import StrataCompression
 import StrataContent
 import StrataFS
+import StrataOCI
+import StrataStreams
 
 extension RegistryClient {
     /// Whether the repository has the blob (`HEAD`).

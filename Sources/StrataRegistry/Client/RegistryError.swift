@@ -1,4 +1,4 @@
-import StrataCompression
+import StrataStreams
 
 /// Why a registry operation failed, naming the registry, repository or blob concerned.
 public enum RegistryError: Error, CustomStringConvertible, Equatable {

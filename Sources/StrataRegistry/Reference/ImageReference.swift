@@ -1,5 +1,5 @@
 import Foundation
-import StrataCompression
+import StrataStreams
 
 /// A registry image reference, `HOST[:PORT]/REPOSITORY[:TAG|@DIGEST]`: the host is always
 /// written (Strata has no default registry); a reference without a tag or digest means `latest`.

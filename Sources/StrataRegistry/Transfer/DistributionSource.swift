@@ -1,5 +1,5 @@
-import StrataCompression
 import StrataContent
+import StrataStreams
 
 /// containerd's record of where a blob came from: the label
 /// `containerd.io/distribution.source.HOST` holds the repositories of HOST known to have it,

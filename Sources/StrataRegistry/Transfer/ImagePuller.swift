@@ -1,16 +1,16 @@
 import Foundation
-import StrataCompression
 import StrataContent
-import StrataStore
+import StrataOCI
+import StrataStreams
 
 /// Pulls an image into the store: the manifest (or index, then this platform's manifest), the
 /// config and the layers it lacks, a few at once, each streamed into a resumable ingest named by
 /// its digest and checked against it before it is stored. A pull killed half-way and run again
 /// continues where each ingest stopped. The image is named only when all of it is stored.
 ///
-/// With an unpacker, the layers unpack into snapshots while the later ones download: layer N is
-/// applied as soon as it and the layers below it are stored, and one whose chain ID is already
-/// committed is skipped.
+/// With an unpack (StrataStore's `ImageUnpacker`, wired by the caller), the layers unpack while
+/// the later ones download: the unpack runs on a thread of its own and waits, through the
+/// function it is given, for each layer it must apply to be stored.
 public struct ImagePuller: Sendable {
     public let content: ContentStore
     public let client: RegistryClient
@@ -35,12 +35,23 @@ public struct ImagePuller: Sendable {
         public var manifest: Descriptor
         public var downloaded: Int
         public var present: Int
-        /// What the unpack did, when there was one.
-        public var unpack: ImageUnpacker.Result?
     }
 
-    public func pull(_ ref: ImageReference, as name: String, unpackingWith unpacker: ImageUnpacker? = nil)
-        async throws -> Result
+    /// Unpacks the image `target` (its manifest for `platform`) while it downloads; before using
+    /// a layer's blob it calls `awaitLayer`, which returns once the blob is stored or throws when
+    /// the download failed.
+    public typealias Unpack<U> =
+        @Sendable (_ target: Descriptor, _ platform: Platform, _ awaitLayer: @escaping @Sendable (Descriptor) throws -> Void)
+        throws -> U
+
+    /// Pulls `ref` and names it `name`.
+    public func pull(_ ref: ImageReference, as name: String) async throws -> Result {
+        try await pull(ref, as: name, unpacking: nil as Unpack<Bool>?).0
+    }
+
+    /// Pulls `ref`, names it `name`, and runs `unpack` beside the downloads; returns what it did.
+    public func pull<U: Sendable>(_ ref: ImageReference, as name: String, unpacking unpack: Unpack<U>?)
+        async throws -> (Result, U?)
     {
         let client = client
         let (target, bytes) = try await client.retrying { try await client.manifest(ref.repository, ref.reference) }
@@ -49,7 +60,7 @@ public struct ImagePuller: Sendable {
         var manifestBytes = bytes
         while MediaType.isIndex(manifestDescriptor.mediaType) {
             let index = try JSONDecoder().decode(ImageIndexDocument.self, from: Data(manifestBytes))
-            let chosen = try ImageImporter.pick(index, manifestDescriptor, platform).digest.description
+            let chosen = try ImageGraph.pick(index, manifestDescriptor, platform).digest.description
             (manifestDescriptor, manifestBytes) = try await client.retrying {
                 try await client.manifest(ref.repository, chosen)
             }
@@ -63,7 +74,7 @@ public struct ImagePuller: Sendable {
         // The config first: the unpack reads the diffIDs from it.
         try await fetch([manifest.config], ref, nil, into: &result)
         let arrivals = LayerArrivals()
-        async let unpacked = arrivals.unpack(unpacker, target, platform: platform)
+        async let unpacked = arrivals.unpack(unpack, target, platform: platform)
         do {
             try await fetch(manifest.layers, ref, arrivals, into: &result)
         } catch {
@@ -73,8 +84,7 @@ public struct ImagePuller: Sendable {
         }
         if allPlatforms { try await fetchOtherPlatforms(target, bytes, except: manifestDescriptor, ref, &result) }
         try content.setImage(name, target)
-        result.unpack = try await unpacked
-        return result
+        return (result, try await unpacked)
     }
 
     /// Stores the blobs the store lacks, `parallel` at once in the given order, telling
@@ -168,17 +178,15 @@ final class LayerArrivals: @unchecked Sendable {
         }
     }
 
-    /// Runs `unpacker`, if any, on a thread of its own (it blocks, on the filesystem and on
+    /// Runs `unpack`, if any, on a thread of its own (it blocks, on the filesystem and on
     /// arrivals).
-    func unpack(_ unpacker: ImageUnpacker?, _ target: Descriptor, platform: Platform) async throws
-        -> ImageUnpacker.Result?
+    func unpack<U: Sendable>(_ unpack: ImagePuller.Unpack<U>?, _ target: Descriptor, platform: Platform) async throws
+        -> U?
     {
-        guard var u = unpacker else { return nil }
-        u.platform = platform
-        u.awaitLayer = { [self] in try wait($0.digest) }
-        let job = u
+        guard let unpack else { return nil }
+        let wait: @Sendable (Descriptor) throws -> Void = { [self] in try self.wait($0.digest) }
         return try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread { continuation.resume(with: Swift.Result { try job.unpack(target) }) }
+            Thread.detachNewThread { continuation.resume(with: Swift.Result { try unpack(target, platform, wait) }) }
         }
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
-import StrataCompression
 import StrataContent
-import StrataStore
+import StrataOCI
+import StrataStreams
 
 /// Pushes an image of the store to a registry: blobs the repository lacks (checked with HEAD),
 /// then child manifests by digest, then the image's manifest or index under the tag, each with
@@ -35,7 +35,7 @@ public struct ImagePusher: Sendable {
 
     public func push(_ name: String, to ref: ImageReference) async throws -> Result {
         let target = try content.image(name).target
-        let blobs = try ImageExporter(content: content).blobs(of: target)
+        let blobs = try ImageGraph(content: content).blobs(of: target)
         try requireWhole(name, blobs)
         var seen = Set<Digest>()
         var result = Result(target: target, reference: ref.description, uploaded: 0, mounted: 0, present: 0)
@@ -78,14 +78,14 @@ public struct ImagePusher: Sendable {
         let have = Set(blobs.map(\.digest))
         var missing: [String] = []
         for d in blobs where MediaType.isIndex(d.mediaType) {
-            for m in try ImageImporter.decode(ImageIndexDocument.self, d, content).manifests
+            for m in try ImageGraph(content: content).decode(ImageIndexDocument.self, d).manifests
             where !have.contains(m.digest) {
                 let p = m.platform.map { "\($0.os)/\($0.architecture)" } ?? "no platform"
                 missing.append("the manifest \(m.digest) (\(p))")
             }
         }
         for d in blobs where MediaType.isManifest(d.mediaType) {
-            let manifest = try ImageImporter.decode(ImageManifest.self, d, content)
+            let manifest = try ImageGraph(content: content).decode(ImageManifest.self, d)
             for b in [manifest.config] + manifest.layers where !have.contains(b.digest) {
                 missing.append("blob \(b.digest) of manifest \(d.digest)")
             }

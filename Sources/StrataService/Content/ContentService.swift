@@ -1,7 +1,7 @@
 import Foundation
 import GRPCCore
-import StrataCompression
 import StrataContent
+import StrataStreams
 import SwiftProtobuf
 
 /// containerd's `containerd.services.content.v1.Content` over the partition's content store.

@@ -1,7 +1,7 @@
 import Foundation
 import GRPCCore
-import StrataCompression
 import StrataContent
+import StrataStreams
 
 /// One `Write` stream: containerd's lock-step protocol. The first request names the ref (and
 /// may give the total and expected digest) and takes the ingest for the stream's life; then each

@@ -1,7 +1,9 @@
 import Foundation
-import StrataCompression
 import StrataContent
+import StrataFS
+import StrataOCI
 import StrataSnapshots
+import StrataStreams
 import SwiftProtobuf
 
 /// Conversions between containerd's messages and Strata's types, in one place.

@@ -1,9 +1,8 @@
 import GRPCCore
 import Logging
-import StrataCompression
-import StrataContent
-import StrataDiff
 import StrataFS
+import StrataLayers
+import StrataOCI
 import StrataProcessors
 import StrataSnapshots
 import StrataStore

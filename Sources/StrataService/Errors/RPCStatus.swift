@@ -1,9 +1,9 @@
 import GRPCCore
-import StrataCompression
 import StrataContent
 import StrataFS
 import StrataSnapshots
 import StrataStore
+import StrataStreams
 
 /// Strata's errors as the gRPC codes containerd's errdefs turns back into its error classes, so a
 /// client sees `ErrNotFound` where containerd's own store would give it. The message is Strata's

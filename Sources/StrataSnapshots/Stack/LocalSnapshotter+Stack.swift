@@ -1,4 +1,5 @@
 import StrataFS
+import StrataOverlay
 
 #if canImport(Glibc)
     import Glibc
@@ -14,7 +15,7 @@ extension LocalSnapshotter {
     /// removed while it exists. Returns how many directories `WhiteoutCover` had to create.
     @discardableResult
     public func stack(_ key: String, layers: [String], labels: [String: String]) throws -> Int {
-        guard !layout.copiesParent else {
+        guard backend.stacksLayers, let contents = backend.contents else {
             throw SnapshotError.unavailable("snapshot \(key): the \(name) snapshotter cannot stack layers")
         }
         guard (1...1024).contains(key.utf8.count), !key.utf8.contains(0) else { throw SnapshotError.invalidKey(key) }
@@ -35,16 +36,17 @@ extension LocalSnapshotter {
             return (out, origins)
         }
         guard !stack.isEmpty else { throw SnapshotError.invalidKey(key) }
-        let lowers = "lowerdir=" + ([0] + stack.reversed().map(\.id)).map { "\(path)/\($0)/fs" }.joined(separator: ":")
-        guard lowers.utf8.count < 3_800 else {
+        // The mount data of the stack (with the new top layer) must fit in a page.
+        let mount = backend.stackMount(base: path, layers: [0] + stack.reversed().map(\.id))
+        guard let mount, mount.options.joined(separator: ",").utf8.count < 3_800 else {
             throw SnapshotError.unavailable(
                 "snapshot \(key): \(stack.count) layers are more than one overlay mount can stack here")
         }
         let temp = Array("new-\(getpid())-\(UInt32.random(in: 0...UInt32.max))".utf8)
         try directory.makeDirectory(temp, mode: 0o755)
         do {
-            try layout.populate(directory.openDirectory(temp), kind: .committed, parents: [])
-            let top = try directory.openDirectory(temp).openDirectory(Array("fs".utf8))
+            try backend.populate(directory.openDirectory(temp), kind: .committed, parents: [])
+            let top = try directory.openDirectory(temp).openDirectory(contents)
             // Only a layer away from the layers it was made over can leave a whiteout unmerged.
             var moved: [Int] = []
             for (i, l) in stack.enumerated() where l.whiteouts > 0 {

@@ -1,5 +1,5 @@
 import GRDB
-import StrataMetadata
+import StrataDatabase
 
 /// One row of the `snapshot` table.
 struct SnapshotRecord: Equatable {

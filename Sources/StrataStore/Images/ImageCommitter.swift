@@ -1,7 +1,7 @@
 import Foundation
-import StrataCompression
 import StrataContent
-import StrataDiff
+import StrataLayers
+import StrataOCI
 import StrataSnapshots
 
 /// `docker commit` for snapshots: the layer of an Active snapshot's changes over its parent
@@ -47,14 +47,14 @@ public struct ImageCommitter {
             var config: [String: Any]
             var layers: [Descriptor] = []
             if let baseImage {
-                let (_, manifest) = try ImageImporter.manifest(of: baseImage, in: root.content, platform: platform)
+                let (_, manifest) = try ImageGraph(content: root.content, platform: platform).manifest(of: baseImage)
                 guard
-                    let baseChain = try ImageImporter.decode(ImageConfigRootFS.self, manifest.config, root.content)
+                    let baseChain = try ImageGraph(content: root.content).decode(ImageConfigRootFS.self, manifest.config)
                         .chainIDs.last, baseChain.description == info.parent
                 else {
                     throw ImageError.notOverBase(key: key, parent: info.parent, image: base ?? "")
                 }
-                config = try ImageDocument.object(root.content.open(manifest.config.digest).readToEnd(limit: 16 << 20))
+                config = try ImageDocument.object(root.content.open(manifest.config.digest).readToEnd(limit: DocumentLimit.other))
                 layers = manifest.layers
             } else {
                 guard info.parent == nil else { throw ImageError.noBase(key: key, parent: info.parent ?? "") }
@@ -93,8 +93,8 @@ public struct ImageCommitter {
         var found: [ImageRecord] = []
         for image in try root.content.images() {
             guard
-                let (_, manifest) = try? ImageImporter.manifest(of: image.target, in: root.content, platform: platform),
-                let config = try? ImageImporter.decode(ImageConfigRootFS.self, manifest.config, root.content),
+                let (_, manifest) = try? ImageGraph(content: root.content, platform: platform).manifest(of: image.target),
+                let config = try? ImageGraph(content: root.content).decode(ImageConfigRootFS.self, manifest.config),
                 config.chainIDs.last?.description == parent
             else { continue }
             if !found.contains(where: { $0.target.digest == image.target.digest }) { found.append(image) }

@@ -1,9 +1,10 @@
 import Foundation
 import StrataArchive
-import StrataCompression
 import StrataContent
-import StrataDiff
 import StrataFS
+import StrataLayers
+import StrataOCI
+import StrataStreams
 
 /// Writes one image of the store as an OCI archive: a tar of an image layout (`oci-layout`,
 /// `index.json`, `blobs/sha256/...`) naming the image, which `ctr images import`, skopeo's
@@ -20,7 +21,7 @@ public struct ImageExporter {
     @discardableResult
     public func export(_ name: String, to path: String) throws -> Descriptor {
         let target = try content.image(name).target
-        let blobs = try blobs(of: target)
+        let blobs = try ImageGraph(content: content, platform: platform).blobs(of: target)
         let entry = IndexEntry(
             target, annotations: [Annotations.refName: Self.tag(of: name), Annotations.containerdImageName: name])
         let index = ImageIndexDocument(manifests: [entry])
@@ -45,34 +46,6 @@ public struct ImageExporter {
             try tar.close()
         }
         return target
-    }
-
-    /// Every stored blob image `target` reaches, parents before children (an index's other
-    /// platforms only when their manifests are stored).
-    public func blobs(of target: Descriptor) throws -> [Descriptor] {
-        var blobs: [Descriptor] = []
-        try collect(target, into: &blobs, required: true)
-        return blobs
-    }
-
-    /// `d` and what it references, depth first; a missing blob is an error when `required`
-    /// (this platform's chain), skipped otherwise (an index's other platforms).
-    private func collect(_ d: Descriptor, into blobs: inout [Descriptor], required: Bool) throws {
-        guard (try? content.info(d.digest)) != nil else {
-            if required { throw ContentError.notFound(d.digest) }
-            return
-        }
-        blobs.append(d)
-        if MediaType.isIndex(d.mediaType) {
-            let index = try ImageImporter.decode(ImageIndexDocument.self, d, content)
-            let chosen = try? ImageImporter.pick(index, d, platform)
-            for m in index.manifests {
-                try collect(m.descriptor, into: &blobs, required: m.digest == chosen?.digest)
-            }
-        } else if MediaType.isManifest(d.mediaType) {
-            let manifest = try ImageImporter.decode(ImageManifest.self, d, content)
-            for l in [manifest.config] + manifest.layers { try collect(l, into: &blobs, required: required) }
-        }
     }
 
     private static func add(_ tar: TarWriter, _ name: String, _ bytes: [UInt8]) throws {

@@ -3,6 +3,8 @@ import StrataArchive
 import StrataCompression
 import StrataContent
 import StrataFS
+import StrataOCI
+import StrataStreams
 
 /// Brings an image into the content store from an OCI image layout: a directory, or a tar archive
 /// of one (as `skopeo copy ... oci-archive:` or `docker save` of an OCI image writes), plain or
@@ -53,58 +55,6 @@ public struct ImageImporter {
         return ImageRecord(name: name, target: entry.descriptor)
     }
 
-    /// The manifest an image target stands for on this platform: the target itself, or the
-    /// entry of its index that matches.
-    public static func manifest(of target: Descriptor, in store: ContentStore, platform: Platform = .current)
-        throws -> (Descriptor, ImageManifest)
-    {
-        var d = target
-        while MediaType.isIndex(d.mediaType) {
-            d = try pick(decode(ImageIndexDocument.self, d, store), d, platform)
-        }
-        guard MediaType.isManifest(d.mediaType) else {
-            throw ContentError.invalidImage("\(d.digest) is a \(d.mediaType), not an image manifest or index")
-        }
-        return (d, try decode(ImageManifest.self, d, store))
-    }
-
-    /// The entry of index `d` for `platform` (or its only entry).
-    public static func pick(_ index: ImageIndexDocument, _ d: Descriptor, _ platform: Platform) throws -> Descriptor {
-        let entries = index.manifests.filter { MediaType.isManifest($0.mediaType) || MediaType.isIndex($0.mediaType) }
-        guard
-            let entry = entries.first(where: { $0.platform.map { matches($0, platform) } ?? false })
-                ?? (entries.count == 1 ? entries.first : nil)
-        else {
-            throw ContentError.invalidImage(
-                "index \(d.digest) has no manifest for \(platform.os)/\(platform.architecture)")
-        }
-        return entry.descriptor
-    }
-
-    static func matches(_ p: Platform, _ want: Platform) -> Bool {
-        p.os == want.os && p.architecture == want.architecture
-    }
-
-    /// Reads a stored JSON document, refused unread past its `DocumentLimit` (4 MiB for a
-    /// manifest or index).
-    public static func decode<T: Decodable>(_ type: T.Type, _ d: Descriptor, _ store: ContentStore) throws -> T {
-        let limit = DocumentLimit.bytes(for: d.mediaType)
-        let tooLarge = ContentError.invalidImage(
-            "\(d.digest) (\(d.mediaType)) is larger than the \(limit >> 20) MiB allowed for it")
-        guard d.size <= limit else { throw tooLarge }
-        let bytes: [UInt8]
-        do {
-            bytes = try store.open(d.digest).readToEnd(limit: limit)
-        } catch let e as FSError where e.errno == .fileTooLarge {
-            throw tooLarge
-        }
-        do {
-            return try JSONDecoder().decode(T.self, from: Data(bytes))
-        } catch {
-            throw ContentError.invalidImage("\(d.digest) (\(d.mediaType)) cannot be read: \(error)")
-        }
-    }
-
     // MARK: Source
 
     /// The entry of a source `index.json` to import.
@@ -139,12 +89,12 @@ public struct ImageImporter {
     private func copy(_ d: Descriptor, from blobs: Handle?) throws {
         try copyBlob(d, from: blobs)
         if MediaType.isIndex(d.mediaType) {
-            let index = try Self.decode(ImageIndexDocument.self, d, store)
-            for m in allPlatforms ? index.manifests.map(\.descriptor) : [try Self.pick(index, d, platform)] {
+            let index = try ImageGraph(content: store).decode(ImageIndexDocument.self, d)
+            for m in allPlatforms ? index.manifests.map(\.descriptor) : [try ImageGraph.pick(index, d, platform)] {
                 try copy(m, from: blobs)
             }
         } else if MediaType.isManifest(d.mediaType) {
-            let manifest = try Self.decode(ImageManifest.self, d, store)
+            let manifest = try ImageGraph(content: store).decode(ImageManifest.self, d)
             for child in [manifest.config] + manifest.layers { try copyBlob(child, from: blobs) }
         }
     }

@@ -1,5 +1,6 @@
-import StrataCompression
 import StrataContent
+import StrataOCI
+import StrataStreams
 
 /// What `strata image inspect` shows of an image: its target, the manifest this platform uses,
 /// its config and layers with their diffIDs, and the config's history.
@@ -43,8 +44,8 @@ extension ContentStore {
     /// Image `name` as `strata image inspect` shows it.
     public func inspect(_ name: String, platform: Platform = .current) throws -> ImageInspection {
         let target = try image(name).target
-        let (manifestDescriptor, manifest) = try ImageImporter.manifest(of: target, in: self, platform: platform)
-        let summary = try ImageImporter.decode(ImageInspection.ConfigSummary.self, manifest.config, self)
+        let (manifestDescriptor, manifest) = try ImageGraph(content: self, platform: platform).manifest(of: target)
+        let summary = try ImageGraph(content: self).decode(ImageInspection.ConfigSummary.self, manifest.config)
         return ImageInspection(
             name: name, target: target, manifest: manifestDescriptor, config: manifest.config, layers: manifest.layers,
             diffIDs: summary.rootfs.diffIDs, architecture: summary.architecture, os: summary.os,

@@ -1,11 +1,12 @@
 import Foundation
 import StrataArchive
-import StrataCompression
 import StrataContent
-import StrataDiff
 import StrataFS
+import StrataLayers
+import StrataOCI
 import StrataProcessors
 import StrataSnapshots
+import StrataStreams
 
 /// containerd's unpack: applies an image's layers into a chain of committed snapshots named by
 /// chain ID, so that `prepare KEY CHAINID` gives a container its root.
@@ -52,8 +53,8 @@ public struct ImageUnpacker: Sendable {
 
     /// Unpacks the image whose manifest or index is `target`.
     public func unpack(_ target: Descriptor) throws -> Result {
-        let (_, manifest) = try ImageImporter.manifest(of: target, in: root.content, platform: platform)
-        let config = try ImageImporter.decode(ImageConfigRootFS.self, manifest.config, root.content)
+        let (_, manifest) = try ImageGraph(content: root.content, platform: platform).manifest(of: target)
+        let config = try ImageGraph(content: root.content).decode(ImageConfigRootFS.self, manifest.config)
         let diffIDs = config.rootfs.diffIDs
         guard diffIDs.count == manifest.layers.count, !diffIDs.isEmpty else {
             throw ContentError.invalidImage(
@@ -93,7 +94,7 @@ public struct ImageUnpacker: Sendable {
 
     /// Applies `layer` into a new snapshot `name` over `parent` unless `name` is committed; true
     /// when it was applied. On overlay every whiteout is kept, even with nothing under it.
-    func unpackLayer(_ layer: Descriptor, diffID: Digest, as name: String, parent: String?, _ s: LocalSnapshotter)
+    public func unpackLayer(_ layer: Descriptor, diffID: Digest, as name: String, parent: String?, _ s: LocalSnapshotter)
         throws -> Bool
     {
         if let info = try? s.stat(name), info.kind == .committed { return false }
@@ -116,7 +117,7 @@ public struct ImageUnpacker: Sendable {
     }
 
     /// Applies the stored blob `layer` onto `target`, checking its digest and diffID.
-    func apply(_ layer: Descriptor, diffID: Digest, to target: Handle, overlayLowers: [Handle]?) throws {
+    public func apply(_ layer: Descriptor, diffID: Digest, to target: Handle, overlayLowers: [Handle]?) throws {
         try root.apply(layer, to: target, overlayLowers: overlayLowers, diffID: diffID, processors: processors)
     }
 }
@@ -136,11 +137,7 @@ extension StateRoot {
         var applier = Applier(options: options, expectedDiffID: diffID)
         applier.mediaType = layer.mediaType
         applier.processors = try processors ?? streamProcessors()
-        let blob = try content.open(layer.digest)
-        let size = Int64(try blob.stat().size)
-        let result = try withExtendedLifetime(blob) {
-            try applier.apply(MappedFileSource(fd: blob.fd, size: size), to: target)
-        }
+        let result = try applier.apply(file: content.open(layer.digest), to: target)
         guard result.digest == layer.digest else {
             throw ContentError.digestMismatch(ref: target.displayPath, expected: layer.digest, actual: result.digest)
         }

@@ -1,5 +1,5 @@
 import StrataArchive
-import StrataDiff
+import StrataLayers
 import StrataFS
 import Testing
 

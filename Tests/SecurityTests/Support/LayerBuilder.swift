@@ -1,6 +1,7 @@
 import StrataArchive
 import StrataCompression
 import StrataFS
+import StrataStreams
 
 #if canImport(Glibc)
     import Glibc

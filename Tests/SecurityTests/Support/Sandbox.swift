@@ -1,8 +1,8 @@
 import Foundation
 import StrataArchive
-import StrataCompression
-import StrataDiff
 import StrataFS
+import StrataLayers
+import StrataStreams
 import StrataTestSupport
 import Testing
 

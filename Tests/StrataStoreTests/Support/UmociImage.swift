@@ -1,5 +1,5 @@
 import Foundation
-import StrataCompression
+import StrataStreams
 import StrataTestSupport
 
 /// Images built by umoci, an implementation independent of Strata: each layer is what a shell

@@ -1,5 +1,6 @@
 import StrataChanges
 import StrataFS
+import StrataOverlay
 
 #if canImport(Glibc)
     import Glibc
@@ -45,14 +46,12 @@ public struct LinkApplier: ChangeSink {
         case .delete:
             try parent.removeAll(name)
             forget(below: parentPath.count)
-            if overlayWhiteouts {
-                try parent.makeNode(name, mode: FileType.characterDevice.rawValue, major: 0, minor: 0)
-            }
+            if overlayWhiteouts { try OverlayUpper.writeWhiteout(name, in: parent) }
         case .opaque:
             let dir = try parent.openDirectory(name)
             forget(below: parentPath.count)
             if overlayWhiteouts {
-                try dir.setXattr(key: OverlayXattr.opaque, value: OverlayXattr.opaqueValue)
+                try OverlayUpper.makeOpaque(dir)
             } else {
                 for entry in try dir.entries() { try dir.removeAll(entry.name) }
             }

@@ -1,4 +1,3 @@
-import StrataCompression
 import StrataFS
 
 /// Writes a byte stream to an open file.

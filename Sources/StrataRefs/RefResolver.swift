@@ -1,7 +1,10 @@
 import StrataCompression
 import StrataContent
 import StrataFS
+import StrataOCI
 import StrataSnapshots
+import StrataStore
+import StrataStreams
 
 /// What a ref argument stands for: its layers, bottom first, and the committed snapshot holding
 /// its tree when there is one.
@@ -37,8 +40,8 @@ struct RefResolver {
     /// An image's layers: each with its blob, and with its chain ID snapshot when unpacked here.
     private func image(_ name: String) throws -> ResolvedRef {
         let record = try root.content.image(name)
-        let (_, manifest) = try ImageImporter.manifest(of: record.target, in: root.content)
-        let config = try ImageImporter.decode(ImageConfigRootFS.self, manifest.config, root.content)
+        let (_, manifest) = try ImageGraph(content: root.content).manifest(of: record.target)
+        let config = try ImageGraph(content: root.content).decode(ImageConfigRootFS.self, manifest.config)
         let diffIDs = config.rootfs.diffIDs
         guard diffIDs.count == manifest.layers.count else {
             throw ContentError.invalidImage(

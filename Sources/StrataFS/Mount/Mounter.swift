@@ -1,6 +1,5 @@
 import CStrata
 import Foundation
-import StrataFS
 import SystemPackage
 
 /// Mounts and unmounts what snapshotters describe: overlay and bind mounts, as containerd's
@@ -21,12 +20,14 @@ public enum Mounter {
                     }
                 }
             case "overlay":
-                // `ro` and `rw` are mount flags, as containerd reads them; the rest is overlayfs's.
+                // `ro` and `rw` are mount flags, as containerd reads them; the rest is overlayfs' own
+                // data (`OverlayMount` in StrataOverlay writes it).
                 let data = m.options.filter { $0 != "ro" && $0 != "rw" }.joined(separator: ",")
                 let flags = m.options.contains("ro") ? strata_ms_rdonly : 0
                 try call("mount overlay", target) { strata_mount("overlay", target, "overlay", flags, data) }
             default:
-                throw SnapshotError.unavailable("mount type \(m.type) is not supported")
+                // Mounts may come from a gRPC client (the Diff service): no other type is mounted.
+                throw FSError("mount type \(m.type) is not supported:", path: target, errno: .invalidArgument)
             }
         }
     }
@@ -76,37 +77,5 @@ public enum Mounter {
     private static func call(_ op: String, _ path: String, _ body: () -> Int32) throws {
         let r = body()
         if r < 0 { throw FSError(op, path: path, errno: Errno(rawValue: -r)) }
-    }
-}
-
-/// Whether overlay mounts work here, found by mounting a tiny one under `directory` (containerd
-/// checks the same way before it picks the overlay snapshotter).
-public enum OverlaySupport {
-    /// Options every overlay mount gets, each where the kernel has the parameter: `index=off`, so
-    /// snapshots can be remounted in other combinations, as containerd sets it; `redirect_dir=off`
-    /// and `metacopy=off`, so that an upper directory holds whole entries (a renamed directory is
-    /// copied, a chmod copies data) and its diff needs no lower walk.
-    public static var defaultOptions: [String] {
-        ["index", "redirect_dir", "metacopy"].filter {
-            FileManager.default.fileExists(atPath: "/sys/module/overlay/parameters/\($0)")
-        }.map { $0 + "=off" }
-    }
-
-    /// nil when an overlay mount works in `directory`; otherwise why not.
-    public static func problem(in directory: String) -> String? {
-        let base = directory + "/.overlay-check-\(getpid())"
-        defer { try? FileManager.default.removeItem(atPath: base) }
-        do {
-            for d in ["l1", "l2", "u", "w", "m"] {
-                try FileManager.default.createDirectory(atPath: base + "/" + d, withIntermediateDirectories: true)
-            }
-            let options =
-                ["workdir=\(base)/w", "upperdir=\(base)/u", "lowerdir=\(base)/l1:\(base)/l2"] + defaultOptions
-            try Mounter.mount([Mount(type: "overlay", source: "overlay", options: options)], at: base + "/m")
-            try Mounter.unmount(base + "/m", detach: true)
-            return nil
-        } catch {
-            return "overlay mounts do not work here (\(error))"
-        }
     }
 }

@@ -1,9 +1,11 @@
 import Foundation
-import StrataCompression
-import StrataContent
+import StrataDatabase
 import StrataFS
-import StrataMetadata
+import StrataOCI
+import StrataRefs
 import StrataSnapshots
+import StrataStore
+import StrataStreams
 
 /// containerd's garbage collector over a state root: marks what the roots reach, then removes
 /// the rest.
@@ -36,14 +38,10 @@ public struct GarbageCollector {
     public func collect(wait: TimeInterval = 60) throws -> Report {
         // containerd's partition is collected by containerd, through the gRPC services.
         guard root.owner == .strata else { throw StateRootError.ownedByContainerd(root.path) }
-        let deadline = Date().addingTimeInterval(wait)
-        while try !root.lock.lock(exclusive: true, wait: false) {
-            guard Date() < deadline else {
-                throw StateRootError.busy(root.path, waited: wait)
-            }
-            usleep(50_000)
-        }
-        defer { _ = try? root.lock.lock(exclusive: false, wait: true) }
+        return try root.exclusively(wait: wait) { try collectLocked() }
+    }
+
+    private func collectLocked() throws -> Report {
         var report = Report()
         report.leases = try expireLeases()
         let leases = try root.leases.list()
@@ -126,7 +124,7 @@ public struct GarbageCollector {
         guard let file = try? root.content.open(d) else { return [] }
         var first: UInt8 = 0
         guard (try? withUnsafeMutableBytes(of: &first) { try file.read(into: $0) }) == 1, first == UInt8(ascii: "{"),
-            (try? file.seek(to: 0)) != nil, let bytes = try? file.readToEnd(limit: 16 << 20),
+            (try? file.seek(to: 0)) != nil, let bytes = try? file.readToEnd(limit: DocumentLimit.other),
             let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any]
         else { return [] }
         var out: [[String: Any]] = []

@@ -1,8 +1,8 @@
 import StrataArchive
 import StrataCompression
-import StrataContent
 import StrataFS
 import StrataProcessors
+import StrataStreams
 
 /// What applying a layer found.
 public struct ApplyResult: Sendable {
@@ -116,10 +116,15 @@ public struct Applier {
     /// through memory mappings (no copy between the page cache and the unpacker); it must not be
     /// truncated while it is applied. Anything else (a pipe, a device) is read.
     public func apply(layer: String, root: String) throws -> ApplyResult {
-        let file = try Handle.openFile(path: layer)
+        try apply(file: Handle.openFile(path: layer), to: Handle.openDirectory(path: root))
+    }
+
+    /// Applies the open layer file `file` onto `root`, mapped when it is a regular file (which
+    /// must not be truncated meanwhile), read otherwise.
+    public func apply(file: Handle, to root: Handle) throws -> ApplyResult {
         let meta = try file.stat()
         let source: ByteSource =
             meta.type == .regular ? MappedFileSource(fd: file.fd, size: Int64(meta.size)) : HandleSource(file)
-        return try withExtendedLifetime(file) { try apply(source, to: Handle.openDirectory(path: root)) }
+        return try withExtendedLifetime(file) { try apply(source, to: root) }
     }
 }

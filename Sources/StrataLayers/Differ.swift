@@ -1,9 +1,11 @@
 import StrataArchive
 import StrataChanges
 import StrataCompression
-import StrataContent
 import StrataFS
+import StrataOCI
+import StrataOverlay
 import StrataProcessors
+import StrataStreams
 
 #if canImport(Glibc)
     import Glibc
@@ -89,15 +91,5 @@ public enum ChangeSource {
         switch self {
         case .trees(_, let upper, _), .overlayUpper(_, let upper): return upper
         }
-    }
-}
-
-/// Writes a file given by path whole or not at all (see `Handle.writeAtomically`).
-public enum AtomicFile {
-    public static func write<R>(to path: String, _ body: (Handle) throws -> R) throws -> R {
-        let slash = path.lastIndex(of: "/")
-        let dir = try Handle.openDirectory(path: slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? ".")
-        let base = slash.map { String(path[path.index(after: $0)...]) } ?? path
-        return try dir.writeAtomically(Array(base.utf8), body)
     }
 }

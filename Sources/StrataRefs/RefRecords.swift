@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import StrataMetadata
+import StrataDatabase
 
 /// The stored refs: one row each in the `ref` table, the ref itself as JSON.
 public struct RefRecords: Sendable {

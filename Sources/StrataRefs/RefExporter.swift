@@ -1,9 +1,11 @@
 import Foundation
-import StrataCompression
 import StrataContent
-import StrataDiff
 import StrataFS
+import StrataLayers
+import StrataOCI
 import StrataSnapshots
+import StrataStore
+import StrataStreams
 
 #if canImport(Glibc)
     import Glibc

@@ -1,5 +1,5 @@
 import Foundation
-import StrataCompression
+import StrataStreams
 
 /// The OCI image documents Strata reads and writes, with the spec's field names. Docker's
 /// schema-2 media types are read as their OCI equivalents.

@@ -1,10 +1,10 @@
 import Foundation
 import StrataChanges
-import StrataCompression
-import StrataContent
-import StrataDiff
 import StrataFS
+import StrataLayers
+import StrataOverlay
 import StrataSnapshots
+import StrataStore
 
 /// BuildKit's MergeOp and DiffOp over one snapshotter, kept as named refs.
 ///
@@ -63,15 +63,17 @@ public struct RefBuilder {
         guard let upperTree = up.tree else { throw RefError.noTree(upper.description, Self.unpackHint) }
         guard lo.tree != nil || lo.layers.isEmpty else { throw RefError.noTree(lower.description, Self.unpackHint) }
         ref.diff = .simple
+        let stacks = snapshotter.stacksLayers
         return try root.withLease(nil) { lease in
             var differ = SnapshotDiffer(root: root, snapshotter: snapshotter, options: options)
             differ.lease = lease
             let (d, _) = try differ.diff(upperTree, against: lo.tree.map { .snapshot($0) } ?? .scratch)
-            // Native links the layer's files from the upper tree; overlay needs it as a directory.
+            // A copying backend links the layer's files from the upper tree; a stacking one needs the
+            // layer as a directory of its own.
             ref.layers = [
                 RefLayer(
                     descriptor: d, diffID: d.uncompressedDigest,
-                    snapshot: isOverlay ? nil : upperTree, base: isOverlay ? nil : lo.tree)
+                    snapshot: stacks ? nil : upperTree, base: stacks ? nil : lo.tree)
             ]
             return try store(ref, lease: lease)
         }
@@ -79,7 +81,6 @@ public struct RefBuilder {
 
     static let unpackHint = "its layers are only blobs; unpack the image first (strata image unpack)"
 
-    private var isOverlay: Bool { snapshotter.name == "overlay" }
 
     /// A valid name no ref has yet (checked again when the ref is recorded).
     private func checkFree(_ name: String) throws {
@@ -94,7 +95,7 @@ public struct RefBuilder {
             var ref = ref
             let s = snapshotter.leased(lease)
             let key = "ref/\(ref.name)/\(UInt32.random(in: 0...UInt32.max))"
-            ref.build = try isOverlay ? stack(&ref.layers, as: key, s) : link(ref.layers, as: key, s)
+            ref.build = try snapshotter.stacksLayers ? stack(&ref.layers, as: key, s) : link(ref.layers, as: key, s)
             ref.snapshot = key
             try records.put(ref)
             return ref

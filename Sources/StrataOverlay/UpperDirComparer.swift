@@ -1,3 +1,4 @@
+import StrataChanges
 import StrataFS
 
 /// The overlay fast path: the changes an overlayfs upper directory holds over its lower tree,
@@ -44,13 +45,13 @@ public struct UpperDirComparer {
             let meta = try frame.upper.stat(name)
             let below = try frame.lower?.statIfExists(name)
             var events: [Change] = []
-            if meta.isWhiteoutDevice {
+            if let reason = try OverlayUpper.unreadable(name, in: frame.upper, meta) {
+                throw UpperDirError(path: PathName.display(path), reason: reason)
+            }
+            if OverlayUpper.isWhiteout(meta) {
                 if let below { events.append(Change(kind: .delete, path: path, metadata: below, name: name)) }
             } else if meta.type == .directory {
-                if try frame.upper.xattr(name, key: OverlayXattr.redirect) != nil {
-                    throw UpperDirError(path: PathName.display(path), reason: "a redirect_dir rename")
-                }
-                let opaque = try frame.upper.xattr(name, key: OverlayXattr.opaque) == OverlayXattr.opaqueValue
+                let opaque = try OverlayUpper.isOpaque(name, in: frame.upper)
                 let xattrs = try frame.upper.xattrs(name, policy: xattrPolicy)
                 var lowerChild: Handle?
                 if let below, below.type == .directory, let lowerDir = frame.lower {
@@ -69,9 +70,6 @@ public struct UpperDirComparer {
                 let child = try frame.upper.openDirectory(name)
                 stack.append(Frame(upper: child, lower: lowerChild, prefix: path, names: try child.sortedNames()))
             } else {
-                if meta.type == .regular, try frame.upper.xattr(name, key: OverlayXattr.metacopy) != nil {
-                    throw UpperDirError(path: PathName.display(path), reason: "a metacopy copy-up")
-                }
                 let xattrs = try frame.upper.xattrs(name, policy: xattrPolicy)
                 if let below, let lowerDir = frame.lower, below.type != .directory {
                     let same = try rule.same(

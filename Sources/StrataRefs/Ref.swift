@@ -1,6 +1,6 @@
 import Foundation
-import StrataCompression
-import StrataContent
+import StrataOCI
+import StrataStreams
 
 /// A Merge or Diff of snapshots (BuildKit's MergeOp and DiffOp): a named chain of layers, and the
 /// committed snapshot whose tree is those layers applied in order onto the empty tree.

@@ -1,4 +1,5 @@
 import StrataCompression
+import StrataStreams
 
 /// An OCI content descriptor: what a blob is, its digest and its size, plus annotations.
 /// Field names and JSON keys are the OCI image spec's.

@@ -9,25 +9,25 @@ import StrataFS
 /// empty, in the stack's own top layer, which merges it and hides the whiteout. Every directory
 /// the top layer holds (its root too) gets the attributes of the topmost layer below that has it,
 /// since overlayfs shows the topmost layer's.
-struct WhiteoutCover {
+public struct WhiteoutCover {
     /// The stacked layers' own directories, bottom first.
-    let layers: [Handle]
+    public let layers: [Handle]
     /// The new snapshot's own directory, above them all.
-    let top: Handle
+    public let top: Handle
     /// Directories created in `top`, parents first; the root (the empty path) is always there.
     private var made: [[[UInt8]]] = [[]]
     private var present: Set<[[UInt8]]> = [[]]
 
-    init(layers: [Handle], top: Handle) {
+    public init(layers: [Handle], top: Handle) {
         self.layers = layers
         self.top = top
     }
 
     /// How many directories were created to cover whiteouts.
-    var created: Int { made.count - 1 }
+    public var created: Int { made.count - 1 }
 
     /// Covers the unmerged whiteouts of layer `i`.
-    mutating func cover(layer i: Int) throws {
+    public mutating func cover(layer i: Int) throws {
         var pending: [[[UInt8]]] = [[]]
         while let path = pending.popLast() {
             let dir = try layers[i].openDirectory(components: path)
@@ -35,7 +35,7 @@ struct WhiteoutCover {
             for name in try dir.sortedNames() {
                 let m = try dir.stat(name)
                 if m.type == .directory { pending.append(path + [name]) }
-                hasWhiteout = hasWhiteout || m.isWhiteoutDevice
+                hasWhiteout = hasWhiteout || OverlayUpper.isWhiteout(m)
             }
             if hasWhiteout && !present.contains(path) && isUnmerged(path, in: i, dir) && !isHidden(path, above: i) {
                 try make(path)
@@ -45,7 +45,7 @@ struct WhiteoutCover {
 
     /// Sets the created directories' attributes, children before parents (a new entry changes
     /// its parent's times).
-    func finish() throws {
+    public func finish() throws {
         for path in made.reversed() {
             guard let source = layers.reversed().lazy.compactMap({ try? $0.openDirectory(components: path) }).first
             else { continue }
@@ -70,9 +70,7 @@ struct WhiteoutCover {
             for name in path {
                 guard let m = try? dir.statIfExists(name) else { break }
                 guard m.type == .directory, let next = try? dir.openDirectory(name) else { return true }
-                if (try? next.xattr(Array(".".utf8), key: OverlayXattr.opaque)) == OverlayXattr.opaqueValue {
-                    return true
-                }
+                if (try? OverlayUpper.isOpaque(Array(".".utf8), in: next)) == true { return true }
                 dir = next
             }
         }
