@@ -71,7 +71,8 @@ let package = Package(
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
             swiftSettings: strictSwift),
-        .target(name: "StrataCompression", dependencies: ["CISAL", "CZstd", "StrataStreams"], swiftSettings: strictSwift),
+        .target(
+            name: "StrataCompression", dependencies: ["CISAL", "CZstd", "StrataStreams"], swiftSettings: strictSwift),
         .target(name: "StrataOCI", dependencies: ["StrataCompression", "StrataStreams"], swiftSettings: strictSwift),
         .target(name: "StrataChanges", dependencies: ["StrataFS"], swiftSettings: strictSwift),
         .target(name: "StrataOverlay", dependencies: ["StrataChanges", "StrataFS"], swiftSettings: strictSwift),
@@ -133,7 +134,8 @@ let package = Package(
         .target(
             name: "StrataGC",
             dependencies: [
-                "StrataContent", "StrataDatabase", "StrataFS", "StrataOCI", "StrataRefs", "StrataSnapshots", "StrataStore",
+                "StrataContent", "StrataDatabase", "StrataFS", "StrataOCI", "StrataRefs", "StrataSnapshots",
+                "StrataStore",
                 "StrataStreams",
             ],
             swiftSettings: strictSwift),
@@ -180,48 +182,210 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift),
+        // Shared by every test target: temp trees, generators, tools, the CLI, registries, sandboxes.
         .target(
             name: "StrataTestSupport",
             dependencies: [
-                "StrataFS", "StrataArchive", "StrataCompression", "StrataLayers",
+                "StrataArchive",
+                "StrataChanges",
+                "StrataCompression",
+                "StrataFS",
+                "StrataLayers",
+                "StrataStreams",
                 .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ],
             path: "Tests/StrataTestSupport",
             swiftSettings: strictSwift),
         .testTarget(
-            name: "StrataTests",
-            dependencies: ["StrataTestSupport", "StrataLayers", "StrataArchive", "StrataChanges", "StrataProcessors"],
+            name: "StrataFSTests",
+            dependencies: [
+                "StrataFS",
+                "StrataLayers",
+                "StrataSnapshots",
+                "StrataStore",
+                "StrataTestSupport",
+            ],
             swiftSettings: strictSwift),
         .testTarget(
-            name: "SecurityTests",
-            dependencies: ["StrataTestSupport", "StrataLayers", "StrataArchive"],
+            name: "StrataStreamsTests",
+            dependencies: [
+                "StrataFS",
+                "StrataStreams",
+                "StrataTestSupport",
+            ],
+            swiftSettings: strictSwift),
+        .testTarget(
+            name: "StrataCompressionTests",
+            dependencies: [
+                "StrataCompression",
+                "StrataStreams",
+                "StrataTestSupport",
+            ],
+            swiftSettings: strictSwift),
+        .testTarget(
+            name: "StrataOCITests",
+            dependencies: [
+                "StrataCompression",
+                "StrataOCI",
+                "StrataStreams",
+                "StrataTestSupport",
+            ],
+            swiftSettings: strictSwift),
+        .testTarget(
+            name: "StrataChangesTests",
+            dependencies: [
+                "StrataChanges",
+                "StrataFS",
+                "StrataTestSupport",
+            ],
+            swiftSettings: strictSwift),
+        .testTarget(
+            name: "StrataOverlayTests",
+            dependencies: [
+                "StrataChanges",
+                "StrataFS",
+                "StrataOverlay",
+                "StrataTestSupport",
+            ],
+            swiftSettings: strictSwift),
+        .testTarget(
+            name: "StrataArchiveTests",
+            dependencies: [
+                "StrataArchive",
+                "StrataFS",
+                "StrataLayers",
+                "StrataStreams",
+                "StrataTestSupport",
+            ],
+            swiftSettings: strictSwift),
+        .testTarget(
+            name: "StrataProcessorsTests",
+            dependencies: [
+                "StrataProcessors",
+                "StrataTestSupport",
+            ],
+            swiftSettings: strictSwift),
+        .testTarget(
+            name: "StrataLayersTests",
+            dependencies: [
+                "StrataArchive",
+                "StrataChanges",
+                "StrataCompression",
+                "StrataFS",
+                "StrataLayers",
+                "StrataStreams",
+                "StrataTestSupport",
+            ],
+            swiftSettings: strictSwift),
+        .testTarget(
+            name: "StrataDatabaseTests",
+            dependencies: [
+                "StrataDatabase",
+                "StrataTestSupport",
+            ],
             swiftSettings: strictSwift),
         .testTarget(
             name: "StrataContentTests",
-            dependencies: ["StrataTestSupport", "StrataStore", "StrataContent", "StrataDatabase", "StrataArchive"],
+            dependencies: [
+                "StrataArchive",
+                "StrataContent",
+                "StrataDatabase",
+                "StrataFS",
+                "StrataStore",
+                "StrataStreams",
+                "StrataTestSupport",
+            ],
             swiftSettings: strictSwift),
         .testTarget(
             name: "StrataSnapshotsTests",
-            dependencies: ["StrataTestSupport", "StrataStore", "StrataSnapshots", "StrataFS", "StrataLayers"],
+            dependencies: [
+                "StrataArchive",
+                "StrataFS",
+                "StrataLayers",
+                "StrataOCI",
+                "StrataSnapshots",
+                "StrataStore",
+                "StrataStreams",
+                "StrataTestSupport",
+            ],
             swiftSettings: strictSwift),
         .testTarget(
             name: "StrataStoreTests",
             dependencies: [
-                "StrataTestSupport", "StrataStore", "StrataSnapshots", "StrataContent", "StrataLayers", "StrataFS",
-                "StrataArchive", "StrataCompression", "StrataRegistry",
+                "StrataArchive",
+                "StrataContent",
+                "StrataFS",
+                "StrataGC",
+                "StrataOCI",
+                "StrataSnapshots",
+                "StrataStore",
+                "StrataStreams",
+                "StrataTestSupport",
+            ],
+            swiftSettings: strictSwift),
+        .testTarget(
+            name: "StrataRefsTests",
+            dependencies: [
+                "StrataArchive",
+                "StrataContent",
+                "StrataFS",
+                "StrataGC",
+                "StrataLayers",
+                "StrataOCI",
+                "StrataRefs",
+                "StrataSnapshots",
+                "StrataStore",
+                "StrataStreams",
+                "StrataTestSupport",
+            ],
+            swiftSettings: strictSwift),
+        .testTarget(
+            name: "StrataGCTests",
+            dependencies: [
+                "StrataFS",
+                "StrataGC",
+                "StrataLayers",
+                "StrataOCI",
+                "StrataSnapshots",
+                "StrataStore",
+                "StrataStreams",
+                "StrataTestSupport",
             ],
             swiftSettings: strictSwift),
         .testTarget(
             name: "StrataPatchTests",
             dependencies: [
-                "StrataTestSupport", "StrataPatch", "StrataFS", "StrataLayers", "StrataCompression", "StrataStore",
+                "StrataCompression",
+                "StrataFS",
+                "StrataLayers",
+                "StrataPatch",
                 "StrataSnapshots",
+                "StrataStore",
+                "StrataStreams",
+                "StrataTestSupport",
+            ],
+            swiftSettings: strictSwift),
+        .testTarget(
+            name: "StrataRegistryTests",
+            dependencies: [
+                "StrataFS",
+                "StrataOCI",
+                "StrataRegistry",
+                "StrataSnapshots",
+                "StrataStore",
+                "StrataStreams",
+                "StrataTestSupport",
             ],
             swiftSettings: strictSwift),
         .testTarget(
             name: "StrataServiceTests",
             dependencies: [
-                "StrataTestSupport", "StrataStore", "StrataLayers", "StrataFS", "StrataService", "StrataContent",
+                "StrataFS",
+                "StrataLayers",
+                "StrataService",
+                "StrataStore",
+                "StrataTestSupport",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -229,8 +393,30 @@ let package = Package(
             ],
             swiftSettings: strictSwift),
         .testTarget(
+            name: "StrataCLITests",
+            dependencies: [
+                "StrataFS",
+                "StrataStreams",
+                "StrataTestSupport",
+            ],
+            swiftSettings: strictSwift),
+        .testTarget(
             name: "InteropTests",
-            dependencies: ["StrataTestSupport", "StrataLayers"],
+            dependencies: [
+                "StrataFS",
+                "StrataLayers",
+                "StrataTestSupport",
+            ],
+            swiftSettings: strictSwift),
+        .testTarget(
+            name: "SecurityTests",
+            dependencies: [
+                "StrataArchive",
+                "StrataFS",
+                "StrataLayers",
+                "StrataStreams",
+                "StrataTestSupport",
+            ],
             swiftSettings: strictSwift),
     ]
 )

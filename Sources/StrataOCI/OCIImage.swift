@@ -16,6 +16,13 @@ public struct Platform: Codable, Hashable, Sendable {
         self.variant = variant
     }
 
+    /// `OS/ARCH`, as `linux/amd64`; nil for anything else.
+    public init?(parsing text: String) {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { return nil }
+        self.init(architecture: String(parts[1]), os: String(parts[0]))
+    }
+
     /// This machine's, in Go's names as images use them.
     public static var current: Platform {
         #if arch(arm64)

@@ -84,9 +84,8 @@ struct PullCommand: ParsableCommand {
         let client = try registry.client(for: ref)
         var puller = ImagePuller(content: root.content, client: client)
         if let platform {
-            let parts = platform.split(separator: "/")
-            guard parts.count == 2 else { throw ValidationError("--platform is OS/ARCH, as linux/amd64") }
-            puller.platform = Platform(architecture: String(parts[1]), os: String(parts[0]))
+            guard let p = Platform(parsing: platform) else { throw ValidationError("--platform is OS/ARCH, as linux/amd64") }
+            puller.platform = p
         }
         puller.allPlatforms = allPlatforms
         let progress = TransferProgress("pulling")

@@ -1,5 +1,6 @@
 import Foundation
 import StrataFS
+import StrataTestSupport
 import Testing
 
 /// Entry names are cleaned lexically as if rooted at `/`: absolute names and `..` components

@@ -1,10 +1,11 @@
 import StrataFS
+import StrataTestSupport
 import Testing
 
 /// containerd's `TestBreakouts` hardlink cases: a link target resolves inside root (its directory
 /// through RootPath, its last component unresolved), so every escape ends at `root/etc/passwd`.
 @Suite struct HardlinkBreakoutTests {
-    static let same: Expectation = .all([.passwdIntact(), .type("etc/passwd", .regular)])
+    static let same: BreakoutExpectation = .all([.passwdIntact(), .type("etc/passwd", .regular)])
 
     static let cases: [BreakoutCase] = [
         BreakoutCase(

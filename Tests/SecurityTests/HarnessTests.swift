@@ -1,4 +1,5 @@
 import StrataFS
+import StrataTestSupport
 import Testing
 
 /// The harness itself must be able to see a breakout, or every test above proves nothing.

@@ -1,4 +1,5 @@
 import StrataFS
+import StrataTestSupport
 import Testing
 
 /// containerd's `TestBreakouts` symlink cases (pkg/archive/tar_test.go): symlinks in parent

@@ -1,4 +1,5 @@
 import StrataFS
+import StrataTestSupport
 import Testing
 
 /// containerd's `TestBreakouts` whiteout cases, plus whiteouts and opaque markers reached

@@ -1,9 +1,10 @@
 import Foundation
-import StrataLayers
 import StrataFS
+import StrataLayers
 import StrataPatch
 import StrataSnapshots
 import StrataStore
+import StrataStreams
 import StrataTestSupport
 import Testing
 

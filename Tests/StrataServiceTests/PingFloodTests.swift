@@ -1,5 +1,6 @@
 import NIOCore
 import NIOEmbedded
+import StrataTestSupport
 import Testing
 
 @testable import StrataService

@@ -1,4 +1,5 @@
 import Foundation
+import StrataContent
 import StrataFS
 import StrataSnapshots
 import StrataStore

@@ -1,4 +1,6 @@
 import Foundation
+import StrataFS
+import StrataGC
 import StrataOCI
 import StrataSnapshots
 import StrataStore
@@ -13,10 +15,10 @@ import Testing
 @Suite(.serialized) struct ImageCommitTests {
     @Test(arguments: LocalSnapshotter.backends)
     func committedContainerIsAnImageOthersRead(_ backend: String) async throws {
-        guard ImageUnpackTests.requirements(), ImageUnpackTests.backendAvailable(backend) else { return }
+        guard UmociImage.requirements(), TestEnvironment.backendAvailable(backend) else { return }
         let t = TempDirectory("image-commit-\(backend)")
         defer { withExtendedLifetime(t) {} }
-        let image = try await UmociImage.build(in: t, layers: ImageUnpackTests.layers)
+        let image = try await UmociImage.build(in: t, layers: UmociImage.sampleLayers)
         try image.rewriteConfig { config in
             var c = config["config"] as? [String: Any] ?? [:]
             c["Env"] = ["STRATA_BASE=1"]
@@ -27,7 +29,7 @@ import Testing
         _ = try await StrataCLI.json(rootPath, ["image", "unpack", image.layout, "v1", "--json"] + sn)
         let base = try await StrataCLI.json(rootPath, ["image", "inspect", "v1", "--json"])
         let baseLayers = (base["layers"] as? [[String: Any]] ?? []).compactMap { $0["digest"] as? String }
-        #expect(baseLayers.count == ImageUnpackTests.layers.count)
+        #expect(baseLayers.count == UmociImage.sampleLayers.count)
 
         // A container over the image's chain, changed through its mount.
         let root = try StateRoot(path: rootPath)

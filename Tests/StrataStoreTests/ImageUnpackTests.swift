@@ -11,44 +11,16 @@ import Testing
 /// both backends, gives the root filesystem umoci's own unpack gives; a wrong diffID commits
 /// nothing; other tools read the store's layout.
 @Suite(.serialized) struct ImageUnpackTests {
-    static let layers = [
-        """
-        mkdir -p etc usr/bin var/lib/keep opaque
-        echo base > etc/hosts; echo keep > var/lib/keep/a; echo o1 > opaque/one; echo o2 > opaque/two
-        printf '#!/bin/sh\\n' > usr/bin/tool; chmod 755 usr/bin/tool; ln usr/bin/tool usr/bin/tool-link
-        ln -s ../etc/hosts usr/hosts-link; mkfifo var/fifo; chown 1000:1000 var/lib/keep/a
-        """,
-        """
-        rm etc/hosts; rm -rf opaque; mkdir opaque; echo new > opaque/three; echo two > etc/two; chmod 700 var/lib
-        """,
-        """
-        echo again > etc/hosts; rm var/fifo; touch -d '2001-02-03 04:05:06' etc/two
-        """,
-    ]
-
-    static func requirements() -> Bool {
-        TestEnvironment.requirementsMet(tools: ["umoci", "skopeo", "tar"], root: true) {
-            Issue.record(Comment(rawValue: $0))
-        }
-    }
-
-    static func backendAvailable(_ backend: String) -> Bool {
-        guard backend == "overlay", !TestEnvironment.hasOverlay else { return true }
-        let why = "the overlay backend needs overlay mounts, which this machine lacks"
-        if TestEnvironment.isCI { Issue.record(Comment(rawValue: why)) } else { print("SKIPPED: \(why)") }
-        return false
-    }
-
     static func strata(_ t: TempDirectory, _ args: [String]) async throws -> ToolResult {
         try await Tool.strata(["--root", t.at("root")] + args)
     }
 
     @Test(arguments: LocalSnapshotter.backends)
     func unpackedChainIsUmocisRootAndPrepareWritesOverIt(_ backend: String) async throws {
-        guard Self.requirements(), Self.backendAvailable(backend) else { return }
+        guard UmociImage.requirements(), TestEnvironment.backendAvailable(backend) else { return }
         let t = TempDirectory("unpack-\(backend)")
         defer { withExtendedLifetime(t) {} }
-        let image = try await UmociImage.build(in: t, layers: Self.layers)
+        let image = try await UmociImage.build(in: t, layers: UmociImage.sampleLayers)
         let r = try await Self.strata(t, ["image", "unpack", "--snapshotter", backend, image.layout, "v1", "--json"])
         #expect(r.succeeded, "\(r.stderr)")
         let result = try JSONDecoder().decode(ImageUnpacker.Result.self, from: Data(r.stdout.utf8))
@@ -91,10 +63,10 @@ import Testing
     }
 
     @Test func wrongDiffIDCommitsNothingForThatLayer() async throws {
-        guard Self.requirements() else { return }
+        guard UmociImage.requirements() else { return }
         let t = TempDirectory("diffid")
         defer { withExtendedLifetime(t) {} }
-        let image = try await UmociImage.build(in: t, layers: Array(Self.layers.prefix(2)))
+        let image = try await UmociImage.build(in: t, layers: Array(UmociImage.sampleLayers.prefix(2)))
         try image.rewriteConfig { config in
             var rootfs = config["rootfs"] as! [String: Any]
             var ids = rootfs["diff_ids"] as! [String]
@@ -112,10 +84,10 @@ import Testing
     }
 
     @Test func archivesImportAndOtherToolsReadTheStore() async throws {
-        guard Self.requirements() else { return }
+        guard UmociImage.requirements() else { return }
         let t = TempDirectory("archive")
         defer { withExtendedLifetime(t) {} }
-        let image = try await UmociImage.build(in: t, layers: Array(Self.layers.prefix(1)))
+        let image = try await UmociImage.build(in: t, layers: Array(UmociImage.sampleLayers.prefix(1)))
         try await Tool.check("tar", ["-C", image.layout, "-czf", t.at("image.tar.gz"), "."])
         let r = try await Self.strata(
             t,

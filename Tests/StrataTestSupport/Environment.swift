@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 import StrataFS
 
 /// Facts about where the tests run, and the rule for missing tools: under `CI=true` a test whose
@@ -42,5 +43,13 @@ public enum TestEnvironment {
             dir.deleteLastPathComponent()
         }
         return ".build/debug/strata"
+    }
+
+    /// Whether snapshotter `backend` can run here; under CI a missing overlay is a failure.
+    public static func backendAvailable(_ backend: String) -> Bool {
+        guard backend == "overlay", !TestEnvironment.hasOverlay else { return true }
+        let why = "the overlay backend needs overlay mounts, which this machine lacks"
+        if TestEnvironment.isCI { Issue.record(Comment(rawValue: why)) } else { print("SKIPPED: \(why)") }
+        return false
     }
 }

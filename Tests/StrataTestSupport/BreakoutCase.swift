@@ -5,7 +5,7 @@ import Testing
 
 /// What must hold inside root after a hostile layer was applied. Paths are resolved inside root
 /// (containerd's `fs.RootPath`), as containerd's validators do.
-indirect enum Expectation: Sendable {
+public indirect enum BreakoutExpectation: Sendable {
     /// Both paths are the same inode (containerd's `sameFile`).
     case sameFile(String, String)
     /// The entries themselves (last components not followed) are one inode: a hard link to a
@@ -26,10 +26,10 @@ indirect enum Expectation: Sendable {
     case fails(String)
     /// Nothing beyond "the host is unchanged" (entries containerd skips).
     case nothing
-    case all([Expectation])
+    case all([BreakoutExpectation])
 
     /// The texts the apply error must contain; empty when apply must succeed.
-    var failureTexts: [String] {
+    public var failureTexts: [String] {
         switch self {
         case .fails(let t): return [t]
         case .all(let list): return list.flatMap(\.failureTexts)
@@ -37,20 +37,20 @@ indirect enum Expectation: Sendable {
         }
     }
 
-    static func passwdIntact() -> Expectation { .content("etc/passwd", "all users") }
+    public static func passwdIntact() -> BreakoutExpectation { .content("etc/passwd", "all users") }
 }
 
 /// One row of a breakout table: prepare root, apply `entries`, check `expect`, and always check
 /// that nothing outside root changed.
-struct BreakoutCase: Sendable, CustomTestStringConvertible {
-    var name: String
-    var prepare: @Sendable (Sandbox) throws -> Void
-    var entries: @Sendable (Sandbox) -> [Entry]
-    var expect: Expectation
+public struct BreakoutCase: Sendable, CustomTestStringConvertible {
+    public var name: String
+    public var prepare: @Sendable (Sandbox) throws -> Void
+    public var entries: @Sendable (Sandbox) -> [Entry]
+    public var expect: BreakoutExpectation
 
-    init(
+    public init(
         _ name: String, prepare: @escaping @Sendable (Sandbox) throws -> Void = { _ in },
-        _ entries: [Entry], expect: Expectation
+        _ entries: [Entry], expect: BreakoutExpectation
     ) {
         self.name = name
         self.prepare = prepare
@@ -59,9 +59,9 @@ struct BreakoutCase: Sendable, CustomTestStringConvertible {
     }
 
     /// A case whose entries need the sandbox's absolute path.
-    init(
+    public init(
         _ name: String, prepare: @escaping @Sendable (Sandbox) throws -> Void = { _ in },
-        entries: @escaping @Sendable (Sandbox) -> [Entry], expect: Expectation
+        entries: @escaping @Sendable (Sandbox) -> [Entry], expect: BreakoutExpectation
     ) {
         self.name = name
         self.prepare = prepare
@@ -69,10 +69,10 @@ struct BreakoutCase: Sendable, CustomTestStringConvertible {
         self.expect = expect
     }
 
-    var testDescription: String { name }
+    public var testDescription: String { name }
 
     /// Runs the case in a fresh sandbox.
-    func run(sourceLocation: SourceLocation = #_sourceLocation) throws {
+    public func run(sourceLocation: SourceLocation = #_sourceLocation) throws {
         let box = try Sandbox(name)
         try prepare(box)
         try box.recordHost()
@@ -84,7 +84,7 @@ struct BreakoutCase: Sendable, CustomTestStringConvertible {
 }
 
 extension Sandbox {
-    func check(_ e: Expectation, _ outcome: Result<ApplyResult, any Error>, sourceLocation: SourceLocation) throws {
+    public func check(_ e: BreakoutExpectation, _ outcome: Result<ApplyResult, any Error>, sourceLocation: SourceLocation) throws {
         let texts = e.failureTexts
         switch outcome {
         case .success where !texts.isEmpty:
@@ -105,7 +105,7 @@ extension Sandbox {
         try check(e, sourceLocation: sourceLocation)
     }
 
-    func check(_ e: Expectation, sourceLocation: SourceLocation) throws {
+    public func check(_ e: BreakoutExpectation, sourceLocation: SourceLocation) throws {
         switch e {
         case .sameFile(let a, let b):
             #expect(try metadata(a) != nil, "\(a) is missing", sourceLocation: sourceLocation)

@@ -1,6 +1,7 @@
 import Foundation
 import StrataFS
 import StrataOCI
+import StrataRegistry
 import StrataStore
 import StrataStreams
 import StrataTestSupport

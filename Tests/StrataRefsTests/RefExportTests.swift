@@ -1,4 +1,7 @@
 import Foundation
+import StrataContent
+import StrataFS
+import StrataGC
 import StrataOCI
 import StrataSnapshots
 import StrataStore
@@ -27,10 +30,10 @@ import Testing
 
     @Test(arguments: LocalSnapshotter.backends)
     func exportedMergeReadsWithUmociAndSkopeoAndReusesTheImageBlobs(_ backend: String) async throws {
-        guard ImageUnpackTests.requirements(), ImageUnpackTests.backendAvailable(backend) else { return }
+        guard UmociImage.requirements(), TestEnvironment.backendAvailable(backend) else { return }
         let t = TempDirectory("ref-export-\(backend)")
         defer { withExtendedLifetime(t) {} }
-        let image = try await UmociImage.build(in: t, layers: ImageUnpackTests.layers)
+        let image = try await UmociImage.build(in: t, layers: UmociImage.sampleLayers)
         let sn = ["--snapshotter", backend]
 
         // Blobs alone: the image imported, not unpacked; its Diff from scratch exports as it is.

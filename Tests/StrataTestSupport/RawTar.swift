@@ -1,8 +1,8 @@
 /// Hand-made tar bytes for inputs no honest writer makes: PAX records with NUL bytes or absurd
 /// numbers, base-256 ids. Each header is written field by field, checksummed, unchecked.
-enum RawTar {
+public enum RawTar {
     /// One header block. `numbers` overrides a numeric field with raw bytes (e.g. base-256).
-    static func header(
+    public static func header(
         _ name: String, type: UInt8 = 0x30, size: Int = 0, mode: Int = 0o644, linkname: String = "",
         numbers: [Range<Int>: [UInt8]] = [:]
     ) -> [UInt8] {
@@ -30,7 +30,7 @@ enum RawTar {
     }
 
     /// A PAX record `"LEN key=value\n"` with its length computed (value as raw bytes).
-    static func record(_ key: String, _ value: [UInt8]) -> [UInt8] {
+    public static func record(_ key: String, _ value: [UInt8]) -> [UInt8] {
         let body = Array(" \(key)=".utf8) + value + [0x0A]
         var length = body.count + 1
         while String(length).utf8.count + body.count != length { length += 1 }
@@ -38,20 +38,20 @@ enum RawTar {
     }
 
     /// A PAX extended header entry carrying `records` (already formatted).
-    static func pax(_ records: [[UInt8]]) -> [UInt8] {
+    public static func pax(_ records: [[UInt8]]) -> [UInt8] {
         let data = records.flatMap { $0 }
         return header("PaxHeaders/x", type: 0x78, size: data.count) + padded(data)
     }
 
-    static func padded(_ data: [UInt8]) -> [UInt8] {
+    public static func padded(_ data: [UInt8]) -> [UInt8] {
         data + [UInt8](repeating: 0, count: (512 - data.count % 512) % 512)
     }
 
     /// The two zero blocks that end an archive.
-    static let end = [UInt8](repeating: 0, count: 1024)
+    public static let end = [UInt8](repeating: 0, count: 1024)
 
     /// GNU base-256 for a numeric field of `width` bytes.
-    static func base256(_ v: Int64, width: Int) -> [UInt8] {
+    public static func base256(_ v: Int64, width: Int) -> [UInt8] {
         var out = [UInt8](repeating: v < 0 ? 0xFF : 0, count: width)
         var x = v
         for i in stride(from: width - 1, through: 1, by: -1) {
@@ -62,6 +62,6 @@ enum RawTar {
         return out
     }
 
-    static let uidField = 108..<116
-    static let gidField = 116..<124
+    public static let uidField = 108..<116
+    public static let gidField = 116..<124
 }

@@ -1,14 +1,13 @@
 import Foundation
-import StrataTestSupport
 
 /// A helper server of the tests (a registry, a token service, a proxy) on 127.0.0.1, run in
 /// the `Background`; ready once its port accepts connections; killed when released.
-final class LoopbackServer {
-    let port: String
-    let process: Background
+public final class LoopbackServer {
+    public let port: String
+    public let process: Background
 
     /// Runs `command` (which must listen on `port`) and waits up to 10 s for it to listen.
-    init(port: String, command: [String]) async throws {
+    public init(port: String, command: [String]) async throws {
         self.port = port
         process = try await Background(command, output: nil)
         let ready = """
@@ -26,7 +25,7 @@ final class LoopbackServer {
     deinit { process.kill() }
 
     /// A loopback port no one listens on now.
-    static func freePort() async throws -> String {
+    public static func freePort() async throws -> String {
         try await Tool.check(
             "python3", ["-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"]
         ).stdout.trimmingCharacters(in: .whitespacesAndNewlines)

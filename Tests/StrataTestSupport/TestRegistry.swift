@@ -1,16 +1,15 @@
 import Foundation
-import StrataTestSupport
 
 /// A private `docker-registry serve` (distribution 2.8) on a free loopback port, with its own
 /// config and storage and a fixed `http.secret` (so upload sessions survive a restart);
 /// stopped when released.
-final class TestRegistry {
+public final class TestRegistry {
     private(set) var server: LoopbackServer
-    let address: String
+    public let address: String
     private let config: String
 
     /// `auth` is the config's `auth:` section (none: anonymous access).
-    init(_ t: TempDirectory, auth: String? = nil) async throws {
+    public init(_ t: TempDirectory, auth: String? = nil) async throws {
         let port = try await LoopbackServer.freePort()
         address = "127.0.0.1:\(port)"
         config = t.at("registry.yml")
@@ -31,10 +30,10 @@ final class TestRegistry {
     }
 
     /// Kills the registry (SIGKILL) and leaves it down.
-    func stop() { server.process.kill() }
+    public func stop() { server.process.kill() }
 
     /// Starts it again on the same port, storage and secret.
-    func start() async throws {
+    public func start() async throws {
         server = try await LoopbackServer(port: server.port, command: ["docker-registry", "serve", config])
     }
 }

@@ -9,51 +9,51 @@ import StrataStreams
 
 /// One entry of a hand-made, possibly hostile, layer. Names and link targets are stored verbatim
 /// (no cleaning), so `../../x`, `/etc/x`, `..` and the empty name reach the applier as written.
-struct Entry: Sendable {
-    var name: [UInt8]
-    var kind: TarHeader.Kind
-    var content: [UInt8] = []
-    var linkname: [UInt8] = []
-    var mode: Int64
-    var devMajor: Int64 = 0
-    var devMinor: Int64 = 0
-    var xattrs: [(key: String, value: [UInt8])] = []
+public struct Entry: Sendable {
+    public var name: [UInt8]
+    public var kind: TarHeader.Kind
+    public var content: [UInt8] = []
+    public var linkname: [UInt8] = []
+    public var mode: Int64
+    public var devMajor: Int64 = 0
+    public var devMinor: Int64 = 0
+    public var xattrs: [(key: String, value: [UInt8])] = []
 
-    static func file(_ name: String, _ content: String = "", mode: Int64 = 0o644) -> Entry {
+    public static func file(_ name: String, _ content: String = "", mode: Int64 = 0o644) -> Entry {
         Entry(name: Array(name.utf8), kind: .regular, content: Array(content.utf8), mode: mode)
     }
 
-    static func file(_ name: String, bytes: [UInt8], mode: Int64 = 0o644) -> Entry {
+    public static func file(_ name: String, bytes: [UInt8], mode: Int64 = 0o644) -> Entry {
         Entry(name: Array(name.utf8), kind: .regular, content: bytes, mode: mode)
     }
 
-    static func dir(_ name: String, mode: Int64 = 0o755) -> Entry {
+    public static func dir(_ name: String, mode: Int64 = 0o755) -> Entry {
         Entry(name: Array(name.utf8), kind: .directory, mode: mode)
     }
 
-    static func symlink(_ name: String, _ target: String) -> Entry {
+    public static func symlink(_ name: String, _ target: String) -> Entry {
         Entry(name: Array(name.utf8), kind: .symlink, linkname: Array(target.utf8), mode: 0o777)
     }
 
     /// A hard link `name` to the archive path `target`.
-    static func link(_ name: String, _ target: String, mode: Int64 = 0o644) -> Entry {
+    public static func link(_ name: String, _ target: String, mode: Int64 = 0o644) -> Entry {
         Entry(name: Array(name.utf8), kind: .hardLink, linkname: Array(target.utf8), mode: mode)
     }
 
-    static func fifo(_ name: String, mode: Int64 = 0o644) -> Entry {
+    public static func fifo(_ name: String, mode: Int64 = 0o644) -> Entry {
         Entry(name: Array(name.utf8), kind: .fifo, mode: mode)
     }
 
-    static func charDevice(_ name: String, major: Int64, minor: Int64, mode: Int64 = 0o666) -> Entry {
+    public static func charDevice(_ name: String, major: Int64, minor: Int64, mode: Int64 = 0o666) -> Entry {
         Entry(name: Array(name.utf8), kind: .characterDevice, mode: mode, devMajor: major, devMinor: minor)
     }
 
-    static func blockDevice(_ name: String, major: Int64, minor: Int64, mode: Int64 = 0o660) -> Entry {
+    public static func blockDevice(_ name: String, major: Int64, minor: Int64, mode: Int64 = 0o660) -> Entry {
         Entry(name: Array(name.utf8), kind: .blockDevice, mode: mode, devMajor: major, devMinor: minor)
     }
 
     /// The same entry carrying an extra `SCHILY.xattr.<key>` record.
-    func xattr(_ key: String, _ value: String) -> Entry {
+    public func xattr(_ key: String, _ value: String) -> Entry {
         var e = self
         e.xattrs.append((key, Array(value.utf8)))
         return e
@@ -61,9 +61,9 @@ struct Entry: Sendable {
 }
 
 /// Builds layer bytes in memory with Strata's own tar writer.
-enum Layer {
+public enum Layer {
     /// An uncompressed tar of `entries`, owned by the current user, mtime "now".
-    static func tar(_ entries: [Entry]) throws -> [UInt8] {
+    public static func tar(_ entries: [Entry]) throws -> [UInt8] {
         let sink = MemorySink()
         let writer = TarWriter(sink)
         let now = FileTime(seconds: Int64(time(nil)))
@@ -81,7 +81,7 @@ enum Layer {
     }
 
     /// `bytes` compressed with `compression` at its default level.
-    static func compress(_ bytes: [UInt8], _ compression: Compression) throws -> [UInt8] {
+    public static func compress(_ bytes: [UInt8], _ compression: Compression) throws -> [UInt8] {
         let sink = MemorySink()
         let c = try compression.compressor(level: nil, into: sink)
         try c.write(bytes)
@@ -90,7 +90,7 @@ enum Layer {
     }
 
     /// Deterministic incompressible bytes, so a truncation lands inside entry data.
-    static func noise(_ count: Int, seed: UInt64 = 42) -> [UInt8] {
+    public static func noise(_ count: Int, seed: UInt64 = 42) -> [UInt8] {
         var state = seed
         return (0..<count).map { _ in
             state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407

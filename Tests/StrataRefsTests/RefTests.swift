@@ -3,6 +3,7 @@ import StrataArchive
 import StrataFS
 import StrataLayers
 import StrataOCI
+import StrataRefs
 import StrataSnapshots
 import StrataStore
 import StrataStreams
@@ -26,7 +27,7 @@ import Testing
         let s: LocalSnapshotter
 
         init?(_ backend: String, seed: UInt64) async throws {
-            guard ImageUnpackTests.backendAvailable(backend),
+            guard TestEnvironment.backendAvailable(backend),
                 TestEnvironment.requirementsMet(root: true, fail: { Issue.record(Comment(rawValue: $0)) })
             else { return nil }
             t = TempDirectory("ref-\(backend)-\(seed)")

@@ -12,12 +12,12 @@ import Testing
 /// The exact entries containerd's ChangeWriter produces (`TestDiffTar` in containerd's
 /// `pkg/archive/tar_test.go`).
 @Suite struct LayerWriterTests {
-    func e(_ name: String, _ type: Character, _ mode: Int64, _ link: String = "") -> Entry {
-        Entry(name: name, type: type, mode: mode, link: link)
+    func e(_ name: String, _ type: Character, _ mode: Int64, _ link: String = "") -> ListedEntry {
+        ListedEntry(name: name, type: type, mode: mode, link: link)
     }
 
-    func check(_ t: TempDirectory, _ expected: [Entry]) throws {
-        let got = try entries(layer(t)).map { Entry(name: $0.name, type: $0.type, mode: $0.mode, link: $0.link) }
+    func check(_ t: TempDirectory, _ expected: [ListedEntry]) throws {
+        let got = try listEntries(layer(t)).map { ListedEntry(name: $0.name, type: $0.type, mode: $0.mode, link: $0.link) }
         #expect(got == expected)
     }
 
@@ -126,7 +126,7 @@ import Testing
                 try b.file("d3/f", "")
                 try b.remove("d3/f")
             })
-        let got = try entries(layer(t)).map(\.name)
+        let got = try listEntries(layer(t)).map(\.name)
         #expect(got.prefix(2) == [".wh.d1", ".wh.d2"])
     }
 
@@ -163,7 +163,7 @@ import Testing
                 try b.setTime("f2", FileTime(seconds: 1_640_995_200))
                 try b.file("f3", "")
             })
-        let got = try entries(layer(t, options: DiffOptions(compression: .none, sourceDateEpoch: epoch)))
+        let got = try listEntries(layer(t, options: DiffOptions(compression: .none, sourceDateEpoch: epoch)))
         #expect(got.map(\.name) == [".wh.f1", "f2", "f3"])
         #expect(got.map(\.mtime) == [0, 1_640_995_200, epoch.seconds])
     }

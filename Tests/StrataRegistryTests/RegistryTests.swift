@@ -1,4 +1,5 @@
 import Foundation
+import StrataFS
 import StrataOCI
 import StrataSnapshots
 import StrataStore
@@ -61,14 +62,14 @@ import Testing
         defer { withExtendedLifetime(t) {} }
         let registry = try await TestRegistry(t)
         let image = try await UmociImage.build(
-            in: t, layers: ImageUnpackTests.layers + ["head -c 24000000 /dev/urandom > big"])
+            in: t, layers: UmociImage.sampleLayers + ["head -c 24000000 /dev/urandom > big"])
         let reference = try await image.unpackByUmoci(t)
         let root = t.at("root")
         _ = try await StrataCLI.json(root, ["image", "import", image.layout, "v1"])
         let target = "\(registry.address)/strata/test:v1"
 
         let pushed = try await StrataCLI.json(root, ["push", "v1", target, "--json"])
-        let blobs = ImageUnpackTests.layers.count + 2  // the layers and the config
+        let blobs = UmociImage.sampleLayers.count + 2  // the layers and the config
         #expect(pushed["uploaded"] as? Int == blobs && pushed["present"] as? Int == 0, "\(pushed)")
         let again = try await StrataCLI.json(root, ["push", "v1", target, "--json"])
         #expect(again["uploaded"] as? Int == 0 && again["present"] as? Int == blobs, "\(again)")

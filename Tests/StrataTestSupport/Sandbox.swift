@@ -3,7 +3,6 @@ import StrataArchive
 import StrataFS
 import StrataLayers
 import StrataStreams
-import StrataTestSupport
 import Testing
 
 /// A temporary "host" with an apply target `root` buried inside it.
@@ -19,20 +18,20 @@ import Testing
 /// Every level above `root` holds an `etc/passwd` and a `tmp/` decoy, so a relative escape of up
 /// to N+1 levels lands on sandbox content (and shows in the snapshot) instead of on the real
 /// `/etc` of the machine running the tests.
-final class Sandbox {
-    static let depth = 8
-    static let hostPasswd = "host users"
+public final class Sandbox {
+    public static let depth = 8
+    public static let hostPasswd = "host users"
 
-    let temp: TempDirectory
-    let host: TreeBuilder
+    public let temp: TempDirectory
+    public let host: TreeBuilder
     /// `root`'s path relative to the sandbox (what the host snapshot excludes).
-    let rootRelative: String
-    let rootPath: String
-    let root: Handle
-    let inRoot: TreeBuilder
+    public let rootRelative: String
+    public let rootPath: String
+    public let root: Handle
+    public let inRoot: TreeBuilder
     private var before: DirectorySnapshot?
 
-    init(_ label: String) throws {
+    public init(_ label: String) throws {
         temp = TempDirectory("sec-" + String(label.unicodeScalars.filter { CharacterSet.alphanumerics.contains($0) }))
         host = TreeBuilder(root: try Handle.openDirectory(path: temp.path))
         var level = ""
@@ -58,19 +57,19 @@ final class Sandbox {
     }
 
     /// The sandbox's absolute path (stands in for a host path such as `/tmp`).
-    var hostPath: String { temp.path }
+    public var hostPath: String { temp.path }
 
     // MARK: Host snapshot
 
-    func hostSnapshot() throws -> DirectorySnapshot {
+    public func hostSnapshot() throws -> DirectorySnapshot {
         try DirectorySnapshot.take(temp.path, excluding: rootRelative)
     }
 
     /// Records the host; call after preparing, before applying.
-    func recordHost() throws { before = try hostSnapshot() }
+    public func recordHost() throws { before = try hostSnapshot() }
 
     /// Expects every entry outside `root` to be exactly as recorded.
-    func expectHostUnchanged(sourceLocation: SourceLocation = #_sourceLocation) throws {
+    public func expectHostUnchanged(sourceLocation: SourceLocation = #_sourceLocation) throws {
         guard let before else {
             Issue.record("host was never recorded", sourceLocation: sourceLocation)
             return
@@ -89,7 +88,7 @@ final class Sandbox {
 
     /// Records the host (unless already recorded) and applies `entries` as a layer onto root.
     @discardableResult
-    func apply(_ entries: [Entry], options: UnpackOptions = UnpackOptions()) throws -> ApplyResult {
+    public func apply(_ entries: [Entry], options: UnpackOptions = UnpackOptions()) throws -> ApplyResult {
         if before == nil { try recordHost() }
         let bytes = try Layer.tar(entries)
         return try Applier(options: options, expectedDiffID: nil).apply(MemorySource(bytes), to: root)
@@ -97,7 +96,7 @@ final class Sandbox {
 
     /// Applies raw layer bytes (made by `RawTar`) onto root, recording the host first.
     @discardableResult
-    func apply(bytes: [UInt8], options: UnpackOptions = UnpackOptions()) throws -> ApplyResult {
+    public func apply(bytes: [UInt8], options: UnpackOptions = UnpackOptions()) throws -> ApplyResult {
         if before == nil { try recordHost() }
         return try Applier(options: options, expectedDiffID: nil).apply(MemorySource(bytes), to: root)
     }
@@ -107,7 +106,7 @@ final class Sandbox {
     /// containerd's `fs.RootPath`, written independently of Strata for the assertions: resolves
     /// every component of `path` (the last one too) inside root as if root were `/`. Absolute
     /// link targets restart at root, `..` stops at root, missing components are plain names.
-    func resolve(_ path: String) throws -> String {
+    public func resolve(_ path: String) throws -> String {
         var stack: [String] = []
         var queue = path.split(separator: "/").map(String.init)
         var links = 0
@@ -134,13 +133,13 @@ final class Sandbox {
     }
 
     /// lstat of the entry at `path` after resolution inside root; nil when missing.
-    func metadata(_ path: String) throws -> FileMetadata? {
+    public func metadata(_ path: String) throws -> FileMetadata? {
         try metadata(resolvedPath: try resolve(path))
     }
 
     /// lstat of the entry at `path` inside root, resolving only its parent (the entry itself
     /// may be a symlink).
-    func entry(_ path: String) throws -> FileMetadata? {
+    public func entry(_ path: String) throws -> FileMetadata? {
         var parts = path.split(separator: "/").map(String.init)
         guard let last = parts.popLast() else { return try root.stat() }
         return try metadata(resolvedPath: try resolve(parts.joined(separator: "/")) + "/" + last)
@@ -153,17 +152,17 @@ final class Sandbox {
     }
 
     /// The contents of the regular file at `path` (resolved inside root); nil when missing.
-    func contents(_ path: String) throws -> [UInt8]? {
+    public func contents(_ path: String) throws -> [UInt8]? {
         guard let m = try metadata(path), m.type == .regular else { return nil }
         return Array(try Data(contentsOf: URL(fileURLWithPath: try resolve(path))))
     }
 
-    func text(_ path: String) throws -> String? {
+    public func text(_ path: String) throws -> String? {
         try contents(path).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// The target of the symlink at `path` (parent resolved inside root).
-    func linkTarget(_ path: String) throws -> String? {
+    public func linkTarget(_ path: String) throws -> String? {
         guard try entry(path)?.type == .symlink else { return nil }
         var parts = path.split(separator: "/").map(String.init)
         let last = parts.popLast()!
@@ -172,7 +171,7 @@ final class Sandbox {
     }
 
     /// Whether two paths (resolved inside root) are the same inode.
-    func sameFile(_ a: String, _ b: String) throws -> Bool {
+    public func sameFile(_ a: String, _ b: String) throws -> Bool {
         guard let ma = try metadata(a), let mb = try metadata(b) else { return false }
         return ma.device == mb.device && ma.inode == mb.inode
     }

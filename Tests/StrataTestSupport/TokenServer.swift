@@ -1,15 +1,14 @@
 import Foundation
-import StrataTestSupport
 
 /// A registry token service of distribution's token spec, for tests: a certificate made with
 /// openssl signs RS256 JWTs (the certificate in `x5c`) granting pull and push on the scope asked
 /// for, to the user `strata` with password `s3cret` only (Basic on the token request).
-final class TokenServer {
-    let server: LoopbackServer
-    let realm: String
-    let certificate: String
+public final class TokenServer {
+    public let server: LoopbackServer
+    public let realm: String
+    public let certificate: String
 
-    init(_ t: TempDirectory) async throws {
+    public init(_ t: TempDirectory) async throws {
         let key = t.at("token-key.pem")
         certificate = t.at("token-cert.pem")
         try await Tool.check(
@@ -26,7 +25,7 @@ final class TokenServer {
     }
 
     /// The registry's `auth.token` section for this service.
-    func registryConfig(service: String) -> String {
+    public func registryConfig(service: String) -> String {
         """
 
         auth:
@@ -39,12 +38,12 @@ final class TokenServer {
         """
     }
 
-    static let script = #"""
+    public static let script = #"""
         import base64, http.server, json, os, subprocess, sys, time, urllib.parse
         port, key, cert = int(sys.argv[1]), sys.argv[2], sys.argv[3]
         der = subprocess.run(["openssl", "x509", "-in", cert, "-outform", "DER"], capture_output=True, check=True).stdout
         def b64(b): return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
-        class Handler(http.server.BaseHTTPRequestHandler):
+        public class Handler(http.server.BaseHTTPRequestHandler):
             def log_message(self, *a): pass
             def do_GET(self):
                 q = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)

@@ -1,4 +1,5 @@
 import Foundation
+import StrataFS
 import StrataOCI
 import StrataSnapshots
 import StrataStore
@@ -19,7 +20,7 @@ import Testing
             TestEnvironment.requirementsMet(
                 tools: ["docker-registry", "umoci", "containerd", "ctr", "runc", "busybox", "python3"], root: true,
                 fail: { Issue.record(Comment(rawValue: $0)) }),
-            ImageUnpackTests.backendAvailable("overlay")
+            TestEnvironment.backendAvailable("overlay")
         else { return }
         let t = TempDirectory("registry-containerd")
         defer { withExtendedLifetime(t) {} }

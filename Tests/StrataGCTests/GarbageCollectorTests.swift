@@ -1,5 +1,6 @@
 import Foundation
 import StrataFS
+import StrataGC
 import StrataLayers
 import StrataOCI
 import StrataSnapshots

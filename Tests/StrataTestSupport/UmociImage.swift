@@ -1,15 +1,15 @@
 import Foundation
+import Testing
 import StrataStreams
-import StrataTestSupport
 
 /// Images built by umoci, an implementation independent of Strata: each layer is what a shell
 /// script does to the previous root filesystem, repacked by `umoci repack`.
-struct UmociImage {
-    let layout: String
-    let tag: String
+public struct UmociImage {
+    public let layout: String
+    public let tag: String
 
     /// Builds the image `layout:tag` with one layer per script (run in the root filesystem).
-    static func build(in t: TempDirectory, name: String = "image", tag: String = "v1", layers: [String]) async throws
+    public static func build(in t: TempDirectory, name: String = "image", tag: String = "v1", layers: [String]) async throws
         -> UmociImage
     {
         let layout = t.at(name)
@@ -26,7 +26,7 @@ struct UmociImage {
     }
 
     /// umoci's own unpack of the image: the reference root filesystem.
-    func unpackByUmoci(_ t: TempDirectory) async throws -> String {
+    public func unpackByUmoci(_ t: TempDirectory) async throws -> String {
         let bundle = t.at("\(tag)-reference")
         try await Tool.check("umoci", ["unpack", "--image", "\(layout):\(tag)", bundle])
         return bundle + "/rootfs"
@@ -34,7 +34,7 @@ struct UmociImage {
 
     /// Edits the image's config and rewrites what points at it, up to `index.json`: makes images
     /// that are wrong in one chosen way.
-    func rewriteConfig(_ edit: (inout [String: Any]) -> Void) throws {
+    public func rewriteConfig(_ edit: (inout [String: Any]) -> Void) throws {
         var index = try Self.json(layout + "/index.json")
         var manifests = index["manifests"] as! [[String: Any]]
         var manifest = try Self.json(blob(manifests[0]["digest"] as! String))
@@ -57,7 +57,31 @@ struct UmociImage {
         return (digest.description, data.count)
     }
 
-    static func json(_ path: String) throws -> [String: Any] {
+    public static func json(_ path: String) throws -> [String: Any] {
         try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+    }
+
+    /// Three layers of a sample image: every entry type, a deletion, an opaque directory,
+    /// hard links, owners and times.
+    public static let sampleLayers = [
+        """
+        mkdir -p etc usr/bin var/lib/keep opaque
+        echo base > etc/hosts; echo keep > var/lib/keep/a; echo o1 > opaque/one; echo o2 > opaque/two
+        printf '#!/bin/sh\\n' > usr/bin/tool; chmod 755 usr/bin/tool; ln usr/bin/tool usr/bin/tool-link
+        ln -s ../etc/hosts usr/hosts-link; mkfifo var/fifo; chown 1000:1000 var/lib/keep/a
+        """,
+        """
+        rm etc/hosts; rm -rf opaque; mkdir opaque; echo new > opaque/three; echo two > etc/two; chmod 700 var/lib
+        """,
+        """
+        echo again > etc/hosts; rm var/fifo; touch -d '2001-02-03 04:05:06' etc/two
+        """,
+    ]
+
+    /// Whether umoci, skopeo, tar and root are here (see `TestEnvironment.requirementsMet`).
+    public static func requirements() -> Bool {
+        TestEnvironment.requirementsMet(tools: ["umoci", "skopeo", "tar"], root: true) {
+            Issue.record(Comment(rawValue: $0))
+        }
     }
 }
