@@ -200,6 +200,7 @@ let package = Package(
         .testTarget(
             name: "StrataFSTests",
             dependencies: [
+                "StrataChanges",
                 "StrataFS",
                 "StrataLayers",
                 "StrataSnapshots",
@@ -253,6 +254,7 @@ let package = Package(
             name: "StrataArchiveTests",
             dependencies: [
                 "StrataArchive",
+                "StrataChanges",
                 "StrataFS",
                 "StrataLayers",
                 "StrataStreams",
@@ -301,6 +303,7 @@ let package = Package(
             name: "StrataSnapshotsTests",
             dependencies: [
                 "StrataArchive",
+                "StrataChanges",
                 "StrataFS",
                 "StrataLayers",
                 "StrataOCI",
@@ -328,6 +331,7 @@ let package = Package(
             name: "StrataRefsTests",
             dependencies: [
                 "StrataArchive",
+                "StrataChanges",
                 "StrataContent",
                 "StrataFS",
                 "StrataGC",
@@ -356,6 +360,7 @@ let package = Package(
         .testTarget(
             name: "StrataPatchTests",
             dependencies: [
+                "StrataChanges",
                 "StrataCompression",
                 "StrataFS",
                 "StrataLayers",
@@ -381,6 +386,7 @@ let package = Package(
         .testTarget(
             name: "StrataServiceTests",
             dependencies: [
+                "StrataChanges",
                 "StrataFS",
                 "StrataLayers",
                 "StrataService",
@@ -403,6 +409,7 @@ let package = Package(
         .testTarget(
             name: "InteropTests",
             dependencies: [
+                "StrataChanges",
                 "StrataFS",
                 "StrataLayers",
                 "StrataTestSupport",

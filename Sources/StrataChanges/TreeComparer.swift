@@ -30,7 +30,7 @@ public struct TreeComparer {
     /// sink stopped the walk.
     @discardableResult
     public func compare(lower: Handle?, upper: Handle, into sink: inout some ChangeSink) throws -> Bool {
-        let differ = DirectoryDiffer(
+        let differ = DirectoryComparer(
             policy: xattrPolicy,
             rule: SameFileRule(
                 policy: xattrPolicy, check: copiedAt.map { .evidence(untouchedSince: $0) } ?? .containerd))

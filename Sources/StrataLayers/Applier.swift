@@ -40,7 +40,7 @@ public enum ApplyError: Error, CustomStringConvertible {
 /// and is checked against `expectedDiffID` at the end. Nothing is ever written outside the root,
 /// whatever the layer says, and no processor outlives the call.
 public struct Applier {
-    public var options: UnpackOptions
+    public var options: ApplyOptions
     public var expectedDiffID: Digest?
     /// Read, decompress, digest and parse the whole layer, but write nothing: checks a layer
     /// (and measures decompression) without touching a root.
@@ -50,7 +50,7 @@ public struct Applier {
     /// The declared stream processors, payloads and timeout, for a layer with a media type.
     public var processors = StreamProcessors()
 
-    public init(options: UnpackOptions = UnpackOptions(), expectedDiffID: Digest? = nil) {
+    public init(options: ApplyOptions = ApplyOptions(), expectedDiffID: Digest? = nil) {
         self.options = options
         self.expectedDiffID = expectedDiffID
     }
@@ -100,7 +100,7 @@ public struct Applier {
         if dryRun {
             while try reader.next() != nil { entries += 1 }
         } else {
-            entries = try Unpacker(root: root, options: options).apply(reader)
+            entries = try TarApplier(root: root, options: options).apply(reader)
         }
         try reader.drain()
         let result = ApplyResult(

@@ -37,7 +37,7 @@ struct ApplyCommand: ParsableCommand {
             }
             expected = d
         }
-        var options = UnpackOptions()
+        var options = ApplyOptions()
         if let overlayLowers {
             options.overlayLowers = try overlayLowers.split(separator: ":").map {
                 try Handle.openDirectory(path: String($0))

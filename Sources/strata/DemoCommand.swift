@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import StrataChanges
 import StrataCompression
 import StrataFS
 import StrataLayers
@@ -33,7 +34,7 @@ struct DemoCommand: ParsableCommand {
             lower: lower, upper: upper, output: layer)
         let result = try Applier(expectedDiffID: descriptor.uncompressedDigest).apply(layer: layer, root: applied)
         let owners = Identity.effectiveUID == 0
-        if let difference = try TreeComparison(times: .seconds, owners: owners).firstDifference(
+        if let difference = try TreeVerifier(times: .seconds, owners: owners).firstDifference(
             Handle.openDirectory(path: applied), Handle.openDirectory(path: upper))
         {
             throw ValidationError("round trip failed: \(difference)")

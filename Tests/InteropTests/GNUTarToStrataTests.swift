@@ -1,5 +1,6 @@
-import StrataLayers
+import StrataChanges
 import StrataFS
+import StrataLayers
 import StrataTestSupport
 import Testing
 
@@ -9,7 +10,7 @@ struct GNUTarDialect: Sendable, CustomTestStringConvertible {
     var flags: [String]
     var compression: String
     /// The mtime precision the dialect carries.
-    var times: TreeComparison.Times
+    var times: TreeVerifier.Times
     /// Whether the archive stores the sparse file as sparse data.
     var sparse: Bool
     /// USTAR cannot hold long names and link targets or large ids (see `beyond-ustar/`).
@@ -141,7 +142,7 @@ struct GNUTarToStrataTests {
         try await Interop.tarExtract(layer, into: extracted, compression: dialect.compression)
 
         try Interop.expectSameTree(
-            extracted, applied, TreeComparison(times: dialect.times, xattrs: .all, owners: true), dialect.name)
+            extracted, applied, TreeVerifier(times: dialect.times, xattrs: .all, owners: true), dialect.name)
         // The dialect's features really reached the tree (not two equally empty trees).
         let file = try Interop.stat(applied, "d/file")
         #expect(file.uid == 1234 && file.gid == 5678 && file.permissions == 0o640 && file.linkCount == 2)

@@ -1,6 +1,7 @@
 import Foundation
-import StrataLayers
+import StrataChanges
 import StrataFS
+import StrataLayers
 import StrataTestSupport
 import Testing
 
@@ -90,13 +91,13 @@ enum Interop {
     }
 
     /// nil when the trees at `a` and `b` are equal under `comparison`, else the first difference.
-    static func difference(_ a: String, _ b: String, _ comparison: TreeComparison) throws -> String? {
+    static func difference(_ a: String, _ b: String, _ comparison: TreeVerifier) throws -> String? {
         try comparison.firstDifference(Handle.openDirectory(path: a), Handle.openDirectory(path: b))
     }
 
     /// Expects the two trees to be equal, naming the first difference otherwise.
     static func expectSameTree(
-        _ a: String, _ b: String, _ comparison: TreeComparison, _ what: String,
+        _ a: String, _ b: String, _ comparison: TreeVerifier, _ what: String,
         sourceLocation: SourceLocation = #_sourceLocation
     ) throws {
         let d = try difference(a, b, comparison)

@@ -1,5 +1,6 @@
-import StrataLayers
+import StrataChanges
 import StrataFS
+import StrataLayers
 import StrataTestSupport
 import Testing
 
@@ -17,7 +18,7 @@ struct PythonTarfileToStrataTests {
     }
 
     /// PAX carries nanosecond mtimes; GNU and USTAR whole seconds.
-    static func times(_ format: String) -> TreeComparison.Times { format == "pax" ? .nanoseconds : .seconds }
+    static func times(_ format: String) -> TreeVerifier.Times { format == "pax" ? .nanoseconds : .seconds }
 
     @Test(arguments: formats)
     func tarfileLayerAppliesLikeGNUTarExtracts(_ format: String) async throws {
@@ -29,7 +30,7 @@ struct PythonTarfileToStrataTests {
         try await Interop.apply(layer, onto: applied)
         try await Interop.tarExtract(layer, into: extracted)
 
-        try Interop.expectSameTree(extracted, applied, TreeComparison(times: Self.times(format), xattrs: .all), format)
+        try Interop.expectSameTree(extracted, applied, TreeVerifier(times: Self.times(format), xattrs: .all), format)
         let file = try Interop.stat(applied, "d/file")
         #expect(file.uid == 1234 && file.gid == 5678 && file.permissions == 0o640 && file.linkCount == 2)
         #expect(try Interop.stat(applied, "d/sub/big-uid").uid == 70000)
@@ -103,7 +104,7 @@ struct PythonTarfileToStrataTests {
 
         try await Interop.apply(layer, onto: root)
         try Interop.expectSameTree(
-            expected, root, TreeComparison(times: .nanoseconds, xattrs: .all), "\(format) whiteouts")
+            expected, root, TreeVerifier(times: .nanoseconds, xattrs: .all), "\(format) whiteouts")
         let o = try Interop.stat(root, "o")
         #expect(o.permissions == 0o700 && o.uid == 5 && o.gid == 5, "o/ takes the layer's directory header")
         #expect(try Interop.stat(root, "q").permissions == 0o711, "q/ has no header in the layer and keeps its mode")

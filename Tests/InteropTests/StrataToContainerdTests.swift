@@ -1,12 +1,13 @@
-import StrataLayers
+import StrataChanges
 import StrataFS
+import StrataLayers
 import StrataTestSupport
 import Testing
 
 /// Layers written by `strata diff`, unpacked by a real containerd (through
 /// `Tests/Interop/containerd-unpack.sh`, one private daemon per layer: four runs in all) and
 /// by `strata apply`. containerd leaves the snapshot root's own metadata alone and drops trusted.*
-/// xattrs (TreeComparison skips the root, TreeGenerator makes no trusted.*); times are compared
+/// xattrs (TreeVerifier skips the root, TreeGenerator makes no trusted.*); times are compared
 /// to the second, owners included.
 @Suite("Strata → containerd", .serialized)
 struct StrataToContainerdTests {
@@ -44,7 +45,7 @@ struct StrataToContainerdTests {
         let lower = tmp.at("lower")
         let upper = tmp.at("upper")
         try Interop.generatePair(seed: c.seed, count: 50, mutations: 30, lower: lower, upper: upper)
-        let withOwners = TreeComparison(times: .seconds, xattrs: .all, owners: true)
+        let withOwners = TreeVerifier(times: .seconds, xattrs: .all, owners: true)
 
         // 1. A base layer (empty lower → lower): containerd, strata apply and the source tree agree.
         let base = tmp.at("base.layer")
@@ -55,7 +56,7 @@ struct StrataToContainerdTests {
         try await Interop.apply(base, onto: baseByStrata)
         try Interop.expectSameTree(baseByContainerd, baseByStrata, withOwners, "base layer: containerd vs strata apply")
         try Interop.expectSameTree(
-            lower, baseByContainerd, TreeComparison(times: .seconds, xattrs: c.xattrs, owners: true),
+            lower, baseByContainerd, TreeVerifier(times: .seconds, xattrs: c.xattrs, owners: true),
             "base layer: source tree vs containerd")
 
         // 2. The diff of the mutated pair (whiteouts, replacements), each unpacked onto an empty
@@ -106,7 +107,7 @@ struct StrataToContainerdTests {
         let out = tmp.at("by-containerd")
         try await Self.containerdUnpack(tmp.at("image.layer") + "," + tmp.at("container.layer"), into: out)
         try Interop.expectSameTree(
-            merged, out, TreeComparison(times: .seconds, xattrs: .capability, owners: true),
+            merged, out, TreeVerifier(times: .seconds, xattrs: .capability, owners: true),
             "containerd's unpack of image + diff vs the container's merged view")
         try await Interop.strata(["umount", merged])
     }

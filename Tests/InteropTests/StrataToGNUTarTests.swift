@@ -1,5 +1,6 @@
-import StrataLayers
+import StrataChanges
 import StrataFS
+import StrataLayers
 import StrataTestSupport
 import Testing
 
@@ -67,7 +68,7 @@ struct StrataToGNUTarTests {
                 extracted,
             ])
         #expect(x.status == 0 && x.stderr.isEmpty, "tar -x exited \(x.status): \(x.stderr)")
-        let comparison = TreeComparison(
+        let comparison = TreeVerifier(
             times: c.allXattrsNanoseconds ? .nanoseconds : .seconds,
             xattrs: c.allXattrsNanoseconds ? .all : .capability,
             owners: TestEnvironment.isRoot)

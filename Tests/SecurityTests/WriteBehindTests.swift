@@ -6,7 +6,7 @@ import StrataTestSupport
 import Testing
 
 /// Regular files are written by background threads behind the thread that reads the stream
-/// (`UnpackOptions.writers`). Whatever later entries do to a file still being written, the result
+/// (`ApplyOptions.writers`). Whatever later entries do to a file still being written, the result
 /// must be the one of applying every entry in stream order, and a failed write must fail the
 /// apply, naming its entry, with nothing written after it returns.
 @Suite struct WriteBehindTests {
@@ -17,7 +17,7 @@ import Testing
     func unpack(_ layer: [UInt8], writers: Int, _ label: String) throws -> (Sandbox, DirectorySnapshot) {
         let box = try Sandbox(label)
         try box.recordHost()
-        var options = UnpackOptions()
+        var options = ApplyOptions()
         options.writers = writers
         _ = try Applier(options: options).apply(MemorySource(layer), to: box.root)
         try box.expectHostUnchanged()

@@ -1,4 +1,5 @@
 import StrataArchive
+import StrataChanges
 import StrataFS
 import StrataLayers
 import StrataStreams
@@ -41,14 +42,14 @@ import Testing
         _ = try Differ(options: DiffOptions(compression: .gzip)).write(
             lower: t.at("lower"), upper: t.at("upper"), output: t.at("layer"))
         let diffDir = t.directory("diff")
-        var options = UnpackOptions()
+        var options = ApplyOptions()
         options.overlayLowers = [try t.handle("lower")]
         _ = try Applier(options: options).apply(
             HandleSource(Handle.openFile(path: t.at("layer"))), to: Handle.openDirectory(path: diffDir))
         let merged = try await mountOverlay(t, lowers: [t.at("lower")], upper: diffDir)
         let difference: String?
         do {
-            difference = try TreeComparison(times: .seconds).firstDifference(
+            difference = try TreeVerifier(times: .seconds).firstDifference(
                 Handle.openDirectory(path: merged), t.handle("upper"))
         } catch {
             try await Tool.check("umount", [merged])
@@ -90,7 +91,7 @@ import Testing
         try w.writeHeader(TarHeader(name: Array("keep/sub/added".utf8), typeflag: reg, mode: 0o600))
         try w.close()
         let upperDir = t.directory("diff")
-        var options = UnpackOptions()
+        var options = ApplyOptions()
         options.overlayLowers = [try t.handle("lower")]
         _ = try Applier(options: options).apply(MemorySource(sink.bytes), to: Handle.openDirectory(path: upperDir))
         let up = try Handle.openDirectory(path: upperDir)

@@ -1,6 +1,7 @@
 import Foundation
-import StrataLayers
+import StrataChanges
 import StrataFS
+import StrataLayers
 import StrataSnapshots
 import StrataStore
 import StrataTestSupport
@@ -17,7 +18,7 @@ import Testing
         _ = t.directory("dst")
         var copy = TreeCopy()
         try copy.copy(from: t.handle("src"), to: t.handle("dst"))
-        let comparison = TreeComparison(times: .nanoseconds, xattrs: .all, owners: true)
+        let comparison = TreeVerifier(times: .nanoseconds, xattrs: .all, owners: true)
         #expect(try comparison.firstDifference(t.handle("src"), t.handle("dst")) == nil)
         #expect(copy.reflinked + copy.copied > 0)
     }
@@ -66,7 +67,7 @@ import Testing
             var copy = TreeCopy()
             try copy.copy(from: Handle.openDirectory(path: mnt + "/src"), to: Handle.openDirectory(path: mnt + "/dst"))
             #expect(copy.reflinked > 0 && copy.copied == 0, "reflinked \(copy.reflinked), copied \(copy.copied)")
-            let comparison = TreeComparison(times: .nanoseconds, xattrs: .all, owners: true)
+            let comparison = TreeVerifier(times: .nanoseconds, xattrs: .all, owners: true)
             #expect(
                 try comparison.firstDifference(
                     Handle.openDirectory(path: mnt + "/src"), Handle.openDirectory(path: mnt + "/dst")) == nil)

@@ -36,13 +36,13 @@ import Testing
         let options = DiffOptions(compression: mode.compression, xattrs: mode.xattrs, nanosecondTimes: mode.nanoseconds)
         let descriptor = try Differ(options: options).write(
             lower: t.at("lower"), upper: t.at("upper"), output: t.at("layer"))
-        var unpack = UnpackOptions()
+        var unpack = ApplyOptions()
         unpack.xattrs = mode.xattrs
         let result = try Applier(options: unpack, expectedDiffID: descriptor.uncompressedDigest).apply(
             layer: t.at("layer"), root: t.at("applied"))
         #expect(result.digest == descriptor.digest)
         #expect(result.size == descriptor.size)
-        let comparison = TreeComparison(
+        let comparison = TreeVerifier(
             times: mode.nanoseconds ? .nanoseconds : .seconds, xattrs: mode.xattrs, owners: TestEnvironment.isRoot)
         let difference = try comparison.firstDifference(t.handle("applied"), t.handle("upper"))
         #expect(difference == nil, "seed \(seed) \(mode): \(difference ?? "")")
@@ -63,7 +63,7 @@ import Testing
         let d = try Differ(options: DiffOptions(xattrs: .all, nanosecondTimes: true)).write(
             lower: nil, upper: t.at("upper"), output: t.at("layer"))
         _ = try Applier(expectedDiffID: d.uncompressedDigest).apply(layer: t.at("layer"), root: t.at("applied"))
-        let difference = try TreeComparison(times: .nanoseconds, xattrs: .all, owners: TestEnvironment.isRoot)
+        let difference = try TreeVerifier(times: .nanoseconds, xattrs: .all, owners: TestEnvironment.isRoot)
             .firstDifference(t.handle("applied"), t.handle("upper"))
         #expect(difference == nil, "\(difference ?? "")")
     }
@@ -77,7 +77,7 @@ import Testing
         _ = try Applier().apply(layer: t.at("layer"), root: t.at("applied"))
         let meta = try t.handle("applied").stat(Array("big".utf8))
         #expect(meta.size == 64 << 20)
-        #expect(try TreeComparison().firstDifference(t.handle("applied"), t.handle("upper")) == nil)
+        #expect(try TreeVerifier().firstDifference(t.handle("applied"), t.handle("upper")) == nil)
     }
 }
 

@@ -41,6 +41,7 @@ import Testing
         let t = TempDirectory("overlay-walk")
         let lower = try TreeBuilder(creating: t.at("lower"))
         try lower.file("a", "lower a")
+        try lower.directory("d")
         try lower.file("d/old", "old")
         let upper = try TreeBuilder(creating: t.at("upper"))
         try upper.directory("d")

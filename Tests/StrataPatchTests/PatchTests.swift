@@ -1,4 +1,5 @@
 import Foundation
+import StrataChanges
 import StrataFS
 import StrataLayers
 import StrataPatch
@@ -84,7 +85,7 @@ import Testing
     }
 
     static func difference(_ a: String, _ b: String) throws -> String? {
-        try TreeComparison(times: .nanoseconds, xattrs: .all, owners: true).firstDifference(
+        try TreeVerifier(times: .nanoseconds, xattrs: .all, owners: true).firstDifference(
             Handle.openDirectory(path: a), Handle.openDirectory(path: b))
     }
 
@@ -159,7 +160,7 @@ import Testing
         let copy = try Self.copyOf(base, t, as: "root")
         try PatchApplier(root: copy).apply(PatchReader(path: t.at("p.patch")))
         let diff = try s.withTree("ctr") { ctr in
-            try TreeComparison(times: .nanoseconds, xattrs: .all, owners: true).firstDifference(
+            try TreeVerifier(times: .nanoseconds, xattrs: .all, owners: true).firstDifference(
                 Handle.openDirectory(path: copy), ctr!)
         }
         #expect(diff == nil, "\(diff ?? "")")

@@ -1,5 +1,6 @@
 import Foundation
 import StrataArchive
+import StrataChanges
 import StrataFS
 import StrataLayers
 import StrataOCI
@@ -90,7 +91,7 @@ import Testing
 
         /// The first difference between two snapshots' trees, nil when equal.
         func difference(_ a: String, _ b: String, hardlinks: Bool = true) throws -> String? {
-            var comparison = TreeComparison(times: .nanoseconds, xattrs: .all, owners: true)
+            var comparison = TreeVerifier(times: .nanoseconds, xattrs: .all, owners: true)
             comparison.hardlinks = hardlinks
             return try s.withTree(a) { ta in try s.withTree(b) { tb in try comparison.firstDifference(ta!, tb!) } }
         }
@@ -142,7 +143,7 @@ import Testing
                     HandleSource(c.root.content.open(digest)), to: Handle.openDirectory(path: scratch))
             }
             let alone = try c.s.withTree(d.snapshot!) { tree in
-                try TreeComparison(times: .nanoseconds, xattrs: .all, owners: true).firstDifference(
+                try TreeVerifier(times: .nanoseconds, xattrs: .all, owners: true).firstDifference(
                     tree!, Handle.openDirectory(path: scratch))
             }
             #expect(
@@ -159,7 +160,7 @@ import Testing
                 _ = try Applier().apply(
                     HandleSource(c.root.content.open(digest)), to: Handle.openDirectory(path: applied))
             }
-            var comparison = TreeComparison(times: .nanoseconds, xattrs: .all, owners: true)
+            var comparison = TreeVerifier(times: .nanoseconds, xattrs: .all, owners: true)
             comparison.hardlinks = false
             let rebase = try c.s.withTree(rebased.snapshot!) { tree in
                 try comparison.firstDifference(tree!, Handle.openDirectory(path: applied))

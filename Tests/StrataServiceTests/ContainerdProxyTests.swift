@@ -1,6 +1,7 @@
 import Foundation
-import StrataLayers
+import StrataChanges
 import StrataFS
+import StrataLayers
 import StrataTestSupport
 import Testing
 
@@ -46,7 +47,7 @@ struct ContainerdProxyTests {
             try await Self.run(mode, into: out)
             let entries = try await Self.entries(out + "/diff.tar.gz")
             #expect(entries == Self.expectedEntries, "\(mode): ctr snapshots diff holds \(entries.sorted())")
-            let d = try TreeComparison(times: .ignore, xattrs: .all, owners: true).firstDifference(
+            let d = try TreeVerifier(times: .ignore, xattrs: .all, owners: true).firstDifference(
                 Handle.openDirectory(path: native + "/rootfs"), Handle.openDirectory(path: out + "/rootfs"))
             #expect(d == nil, "\(mode): the container's rootfs differs from native's: \(d ?? "")")
 

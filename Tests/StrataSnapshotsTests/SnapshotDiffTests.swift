@@ -1,5 +1,6 @@
 import Foundation
 import StrataArchive
+import StrataChanges
 import StrataFS
 import StrataLayers
 import StrataOCI
@@ -97,7 +98,7 @@ import Testing
             try copy.copy(from: image!, to: Handle.openDirectory(path: applied))
         }
         _ = try Applier().apply(HandleSource(root.content.open(layer.digest)), to: Handle.openDirectory(path: applied))
-        let difference = try TreeComparison(times: .nanoseconds, xattrs: .capability, owners: true)
+        let difference = try TreeVerifier(times: .nanoseconds, xattrs: .capability, owners: true)
             .firstDifference(Handle.openDirectory(path: applied), Handle.openDirectory(path: merged))
         #expect(difference == nil, "\(backend): the applied layer differs from the merged view: \(difference ?? "")")
         // Stored with its diffID and collectable (no lease).

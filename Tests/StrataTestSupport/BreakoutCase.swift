@@ -97,7 +97,7 @@ extension Sandbox {
                 #expect("\(error)".contains(text), "error was: \(error)", sourceLocation: sourceLocation)
             }
             #expect(
-                error is UnpackError || error is WhiteoutError, "unexpected error type: \(type(of: error))",
+                error is EntryError || error is WhiteoutError, "unexpected error type: \(type(of: error))",
                 sourceLocation: sourceLocation)
         case .success:
             break

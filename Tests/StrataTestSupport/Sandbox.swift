@@ -88,7 +88,7 @@ public final class Sandbox {
 
     /// Records the host (unless already recorded) and applies `entries` as a layer onto root.
     @discardableResult
-    public func apply(_ entries: [Entry], options: UnpackOptions = UnpackOptions()) throws -> ApplyResult {
+    public func apply(_ entries: [Entry], options: ApplyOptions = ApplyOptions()) throws -> ApplyResult {
         if before == nil { try recordHost() }
         let bytes = try Layer.tar(entries)
         return try Applier(options: options, expectedDiffID: nil).apply(MemorySource(bytes), to: root)
@@ -96,7 +96,7 @@ public final class Sandbox {
 
     /// Applies raw layer bytes (made by `RawTar`) onto root, recording the host first.
     @discardableResult
-    public func apply(bytes: [UInt8], options: UnpackOptions = UnpackOptions()) throws -> ApplyResult {
+    public func apply(bytes: [UInt8], options: ApplyOptions = ApplyOptions()) throws -> ApplyResult {
         if before == nil { try recordHost() }
         return try Applier(options: options, expectedDiffID: nil).apply(MemorySource(bytes), to: root)
     }

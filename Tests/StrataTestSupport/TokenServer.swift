@@ -43,7 +43,7 @@ public final class TokenServer {
         port, key, cert = int(sys.argv[1]), sys.argv[2], sys.argv[3]
         der = subprocess.run(["openssl", "x509", "-in", cert, "-outform", "DER"], capture_output=True, check=True).stdout
         def b64(b): return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
-        public class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(http.server.BaseHTTPRequestHandler):
             def log_message(self, *a): pass
             def do_GET(self):
                 q = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)

@@ -20,7 +20,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     } else {
         do {
             let root = try Handle.openDirectory(path: Sentinel.root)
-            _ = try Applier(options: UnpackOptions(), expectedDiffID: nil).apply(
+            _ = try Applier(options: ApplyOptions(), expectedDiffID: nil).apply(
                 MemorySource(bytes(data, size)), to: root)
         } catch {
             // a rejected layer

@@ -36,7 +36,7 @@ final class DirectoryJob: @unchecked Sendable {
 
 /// Computes the items of directory jobs: listing, stat, xattrs and the same-file rule, including
 /// content comparison. Pure with respect to the job; safe to run on any thread.
-struct DirectoryDiffer: Sendable {
+struct DirectoryComparer: Sendable {
     let policy: XattrPolicy
     let rule: SameFileRule
 

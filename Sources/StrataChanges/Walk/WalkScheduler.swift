@@ -8,7 +8,7 @@ import Foundation
 /// descriptors), so memory stays bounded however large the tree. When the consumer needs a job
 /// no worker has started, it runs the job itself; with no workers the walk is sequential.
 final class WalkScheduler: @unchecked Sendable {
-    private let differ: DirectoryDiffer
+    private let differ: DirectoryComparer
     private let condition = NSCondition()
     private var stack: [DirectoryJob] = []
     private var waiting = 0
@@ -16,7 +16,7 @@ final class WalkScheduler: @unchecked Sendable {
     private var liveWorkers = 0
     private let window: Int
 
-    init(differ: DirectoryDiffer, window: Int = 256) {
+    init(differ: DirectoryComparer, window: Int = 256) {
         self.differ = differ
         self.window = window
     }

@@ -132,7 +132,7 @@ extension StateRoot {
         _ layer: Descriptor, to target: Handle, overlayLowers: [Handle]?, diffID: Digest? = nil,
         processors: StreamProcessors? = nil
     ) throws -> ApplyResult {
-        var options = UnpackOptions(overlayLowers: overlayLowers)
+        var options = ApplyOptions(overlayLowers: overlayLowers)
         options.writers = 2
         var applier = Applier(options: options, expectedDiffID: diffID)
         applier.mediaType = layer.mediaType

@@ -1,11 +1,10 @@
-import StrataChanges
 import StrataFS
 
 /// Compares two trees entry by entry, for verifying round trips: names, types, permissions,
 /// owners, sizes and contents, symlink targets, device numbers, xattrs, hardlink groups, and
 /// optionally the mtimes of non-directories. Directory times are not compared: containerd's
 /// semantics do not carry a directory whose only change is its mtime.
-public struct TreeComparison {
+public struct TreeVerifier {
     public enum Times: Sendable {
         case ignore
         case seconds

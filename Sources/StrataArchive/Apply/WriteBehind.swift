@@ -52,7 +52,7 @@ final class WriteBehind: @unchecked Sendable {
     private var busy = 0
     private var stopping = false
     private var running = 0
-    private var failure: UnpackError?
+    private var failure: EntryError?
     private var nextLane = 0
     private let maxBytes: Int
     private let maxFiles: Int
@@ -140,7 +140,7 @@ final class WriteBehind: @unchecked Sendable {
             condition.unlock()
             var bytes = 0
             var closed = 0
-            var error: UnpackError?
+            var error: EntryError?
             for job in batch {
                 switch job {
                 case .write(let file, let slice):
@@ -172,8 +172,8 @@ final class WriteBehind: @unchecked Sendable {
         condition.unlock()
     }
 
-    private static func attempt(_ file: File, _ body: () throws(FSError) -> Void) -> UnpackError? {
-        do { try body() } catch { return UnpackError(entry: PathName.display(file.name), reason: "\(error)") }
+    private static func attempt(_ file: File, _ body: () throws(FSError) -> Void) -> EntryError? {
+        do { try body() } catch { return EntryError(entry: PathName.display(file.name), reason: "\(error)") }
         return nil
     }
 }

@@ -1,7 +1,7 @@
 import StrataFS
 import StrataOverlay
 
-extension Unpacker {
+extension TarApplier {
     /// Writes an entry's data; sparse entries are written chunk by chunk at their offsets, leaving
     /// holes, and the file is sized to its real length.
     func writeContent(_ f: Handle, _ h: TarHeader, _ reader: TarReader) throws {
@@ -19,7 +19,7 @@ extension Unpacker {
                     try f.write(chunk, at: at)
                     return chunk.count
                 }
-                if n == 0 { throw UnpackError(entry: h.nameString, reason: "sparse data is shorter than its map") }
+                if n == 0 { throw EntryError(entry: h.nameString, reason: "sparse data is shorter than its map") }
                 left -= Int64(n)
                 at += Int64(n)
             }

@@ -1,7 +1,7 @@
 import StrataFS
 
 /// How a layer is unpacked.
-public struct UnpackOptions {
+public struct ApplyOptions {
     /// Set owners from the headers. Defaults to true only when running as root, as GNU tar does.
     public var sameOwner: Bool
     /// Overlay upper mode: the lower directories, most immediate first. Whiteouts become 0/0
@@ -27,7 +27,7 @@ public struct UnpackOptions {
 }
 
 /// A failure while unpacking, naming the entry.
-public struct UnpackError: Error, CustomStringConvertible {
+public struct EntryError: Error, CustomStringConvertible {
     public var entry: String
     public var reason: String
 

@@ -14,10 +14,10 @@ import StrataOverlay
 /// replaced unless both it and the new entry are directories (then metadata merges). Owner is set
 /// before mode (chown clears set-uid bits), then xattrs and nanosecond times; directory times are
 /// set again at the end, after their contents stopped changing.
-public final class Unpacker {
+public final class TarApplier {
     let root: Handle
     let resolver: InRootResolver
-    var options: UnpackOptions
+    var options: ApplyOptions
     var createdEntries: Set<CreatedKey> = []
     private var directoryTimes: [(path: RootedPath, access: FileTime, modification: FileTime)] = []
     private var identities: [ObjectIdentifier: (handle: Handle, device: UInt64, inode: UInt64)] = [:]
@@ -35,7 +35,7 @@ public final class Unpacker {
         }
     }
 
-    public init(root: Handle, options: UnpackOptions) {
+    public init(root: Handle, options: ApplyOptions) {
         self.root = root
         self.resolver = InRootResolver(root: root)
         self.options = options
@@ -58,10 +58,10 @@ public final class Unpacker {
         while let h = try reader.next() {
             do {
                 try apply(h, reader)
-            } catch let e as UnpackError {
+            } catch let e as EntryError {
                 throw e
             } catch {
-                throw UnpackError(entry: h.nameString, reason: "\(error)")
+                throw EntryError(entry: h.nameString, reason: "\(error)")
             }
             entryCount += 1
             options.onEntry?(entryCount, reader.offset)
@@ -98,7 +98,7 @@ public final class Unpacker {
             break
         }
         guard let kind = h.kind else {
-            throw UnpackError(entry: h.nameString, reason: "unsupported tar entry type \(h.typeflag)")
+            throw EntryError(entry: h.nameString, reason: "unsupported tar entry type \(h.typeflag)")
         }
         let isDir = kind == .directory
         var file: Handle?
@@ -143,7 +143,7 @@ public final class Unpacker {
             let target = try RootedPath(cleaning: h.linkname)
             guard let targetBase = target.base, let targetDir = try resolver.directory(target.parent, create: false)
             else {
-                throw UnpackError(
+                throw EntryError(
                     entry: h.nameString,
                     reason: "hardlink target \(PathName.display(h.linkname)) does not exist in the root")
             }
@@ -151,7 +151,7 @@ public final class Unpacker {
             try parent.makeHardLink(base, to: targetBase, in: targetDir)
         case .characterDevice, .blockDevice, .fifo:
             guard (0...Int64(UInt32.max)).contains(h.devMajor), (0...Int64(UInt32.max)).contains(h.devMinor) else {
-                throw UnpackError(
+                throw EntryError(
                     entry: h.nameString, reason: "device number \(h.devMajor),\(h.devMinor) is out of range")
             }
             let type: FileType = kind == .fifo ? .fifo : kind == .blockDevice ? .blockDevice : .characterDevice
@@ -159,7 +159,7 @@ public final class Unpacker {
                 base, mode: type.rawValue | UInt32(h.mode & 0o7777), major: UInt32(h.devMajor),
                 minor: UInt32(h.devMinor))
         default:
-            throw UnpackError(
+            throw EntryError(
                 entry: h.nameString, reason: "unsupported tar entry type \(Character(UnicodeScalar(h.typeflag)))")
         }
         return nil
@@ -192,7 +192,7 @@ public final class Unpacker {
     private func id(_ v: Int64, _ h: TarHeader) throws -> UInt32 {
         if v == -1 { return UInt32.max }
         guard let u = UInt32(exactly: v) else {
-            throw UnpackError(entry: h.nameString, reason: "owner id \(v) is out of range")
+            throw EntryError(entry: h.nameString, reason: "owner id \(v) is out of range")
         }
         return u
     }
