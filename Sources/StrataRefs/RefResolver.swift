@@ -30,6 +30,8 @@ struct RefResolver {
             return ResolvedRef(layers: ref.layers, tree: ref.snapshot)
         case .image(let name):
             return try image(name)
+        case .directory(let path):
+            throw RefError.noTree(path, "a ref is made of snapshots, images and refs, not directories")
         case .snapshot(let key):
             let info = try snapshotter.stat(key)
             guard info.kind == .committed else { throw SnapshotError.notActive(key) }

@@ -1,17 +1,35 @@
-/// A ref argument, the grammar `strata ref` and `strata patch` share: `snapshot:KEY` (a committed
-/// snapshot), `image:NAME` (an image in the store), `scratch` (the empty tree), or the NAME of a
-/// ref made by `strata ref merge|diff`.
+import StrataFS
+import StrataSnapshots
+
+/// A tree or ref argument, the one grammar `strata ref` and `strata patch` share: `scratch` (the
+/// empty tree), `snapshot:KEY` (a committed snapshot), and, by context, `image:NAME` and a ref's
+/// NAME (`strata ref`) or a directory (`strata patch`, which takes trees on disk or snapshots
+/// only and refuses `image:`).
 public enum RefSpec: Equatable, Sendable, CustomStringConvertible {
     case scratch
     case snapshot(String)
     case image(String)
     case named(String)
+    case directory(String)
 
-    public init(parsing s: String) throws {
+    /// Where an argument is read, which decides what a bare word is.
+    public enum Context: Sendable {
+        /// `strata ref`: a bare word is the NAME of a ref made by `strata ref merge|diff`.
+        case ref
+        /// `strata patch`: a bare word is a directory; `image:` is refused.
+        case patch
+    }
+
+    public init(parsing s: String, in context: Context = .ref) throws {
         if s == "scratch" {
             self = .scratch
         } else if s.hasPrefix("snapshot:"), s.count > 9 {
             self = .snapshot(String(s.dropFirst(9)))
+        } else if context == .patch {
+            guard !s.hasPrefix("image:") else {
+                throw RefError.noTree(s, "strata patch takes a directory, snapshot:KEY or scratch")
+            }
+            self = .directory(s)
         } else if s.hasPrefix("image:"), s.count > 6 {
             self = .image(String(s.dropFirst(6)))
         } else {
@@ -30,12 +48,24 @@ public enum RefSpec: Equatable, Sendable, CustomStringConvertible {
         guard (1...255).contains(s.utf8.count), allowed, s != "scratch" else { throw RefError.invalidName(s) }
     }
 
+    /// The tree a `.patch` argument names, open for the moment of `body` (nil: scratch); a
+    /// snapshot is read through `snapshotter`, which is asked for only then.
+    public func withTree<R>(snapshotter: () throws -> LocalSnapshotter, _ body: (Handle?) throws -> R) throws -> R {
+        switch self {
+        case .scratch: return try body(nil)
+        case .directory(let path): return try body(Handle.openDirectory(path: path))
+        case .snapshot(let key): return try snapshotter().withTree(key) { try body($0) }
+        case .image, .named: throw RefError.noTree(description, "only a directory, snapshot:KEY or scratch opens here")
+        }
+    }
+
     public var description: String {
         switch self {
         case .scratch: return "scratch"
         case .snapshot(let k): return "snapshot:" + k
         case .image(let n): return "image:" + n
         case .named(let n): return n
+        case .directory(let path): return path
         }
     }
 }

@@ -36,3 +36,25 @@ public struct SnapshotUsage: Codable, Equatable, Sendable {
         self.size = size
     }
 }
+
+/// A snapshot at its place in the tree of parents and children (`ctr snapshots tree`).
+public struct SnapshotTreeNode: Encodable, Sendable {
+    /// 0 for a snapshot without a parent (or whose parent is not in the list).
+    public var depth: Int
+    public var snapshot: SnapshotInfo
+
+    /// `snapshots` in tree order: each parent before its children, depth first, siblings in the
+    /// order given (a snapshotter lists by key).
+    public static func tree(of snapshots: [SnapshotInfo]) -> [SnapshotTreeNode] {
+        let children = Dictionary(grouping: snapshots) { $0.parent ?? "" }
+        var nodes: [SnapshotTreeNode] = []
+        var pending = (children[""] ?? []).reversed().map { SnapshotTreeNode(depth: 0, snapshot: $0) }
+        while let n = pending.popLast() {
+            nodes.append(n)
+            pending += (children[n.snapshot.name] ?? []).reversed().map {
+                SnapshotTreeNode(depth: n.depth + 1, snapshot: $0)
+            }
+        }
+        return nodes
+    }
+}

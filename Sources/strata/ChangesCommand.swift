@@ -29,31 +29,11 @@ struct ChangePrinter: ChangeSink {
     var buffer: [UInt8] = []
     var events = 0
 
-    struct Event: Encodable {
-        var kind: String
-        var path: String
-        var type: String
-        var mode: UInt32
-        var uid: UInt32
-        var gid: UInt32
-        var size: UInt64
-        var mtime: String
-        var linkTarget: String?
-    }
-
     mutating func handle(_ c: Change) throws -> WalkDecision {
         guard c.kind != .unmodified else { return .proceed }
         events += 1
         if json {
-            let m = c.metadata
-            let ns = String(m.modificationTime.nanoseconds)
-            let event = Event(
-                kind: c.kind.rawValue, path: c.pathString, type: "\(m.type)", mode: m.permissions, uid: m.uid,
-                gid: m.gid,
-                size: m.size,
-                mtime: "\(m.modificationTime.seconds).\(String(repeating: "0", count: 9 - ns.count))\(ns)",
-                linkTarget: c.linkTarget.map(PathName.display))
-            buffer.append(contentsOf: try JSONLine.encode(event))
+            buffer.append(contentsOf: try JSONLine.encode(ChangeRecord(c)))
         } else {
             buffer.append(contentsOf: Array("\(c.kind.letter) ".utf8))
             buffer.append(contentsOf: c.path)

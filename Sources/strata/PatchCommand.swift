@@ -3,6 +3,7 @@ import Foundation
 import StrataFS
 import StrataLayers
 import StrataPatch
+import StrataRefs
 import StrataStore
 import StrataStreams
 
@@ -40,23 +41,15 @@ struct PatchCommand: ParsableCommand {
                 let summary = try AtomicFile.write(to: output) { try ImagePatch.create(base: b, target: t, to: $0) }
                 return try PatchCommand.show(summary, json: json)
             }
-            let summary = try Self.tree(base, store, snapshotter) { b in
-                try Self.tree(target, store, snapshotter) { t in
+            let (b, t) = (try RefSpec(parsing: base, in: .patch), try RefSpec(parsing: target, in: .patch))
+            let open = { [store, snapshotter] in try store.open().snapshotter(snapshotter) }
+            let summary = try b.withTree(snapshotter: open) { b in
+                try t.withTree(snapshotter: open) { t in
                     guard let t else { throw ValidationError("TARGET cannot be scratch") }
                     return try AtomicFile.write(to: output) { try PatchCreator().create(base: b, target: t, to: $0) }
                 }
             }
             try PatchCommand.show(summary, json: json)
-        }
-
-        /// A directory or `snapshot:KEY` (or `scratch`), open for the moment of `body`.
-        static func tree<R>(
-            _ spec: String, _ store: StoreOptions, _ snapshotter: String?, _ body: (Handle?) throws -> R
-        ) throws -> R {
-            if spec == "scratch" { return try body(nil) }
-            guard spec.hasPrefix("snapshot:") else { return try body(Handle.openDirectory(path: spec)) }
-            let s = try store.open().snapshotter(snapshotter)
-            return try s.withTree(String(spec.dropFirst(9))) { try body($0) }
         }
     }
 
@@ -74,11 +67,7 @@ struct PatchCommand: ParsableCommand {
 
         func run() throws {
             let reader = try PatchReader(path: patch)
-            if reader.manifest.image != nil {
-                try ImagePatch.apply(reader, to: root)
-            } else {
-                try PatchApplier(root: root).apply(reader)
-            }
+            try Patch.apply(reader, to: root)
             try PatchCommand.show(PatchCreator.Summary(reader), json: json)
         }
     }
@@ -90,14 +79,7 @@ struct PatchCommand: ParsableCommand {
         @Flag(help: "Print the outcome as JSON.") var json = false
 
         func run() throws {
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), !isDirectory.boolValue {
-                // An image is replaced by one rename: only an unfinished copy can be left.
-                let outcome = try ImagePatch.recover(root) > 0 ? PatchApplier.Recovery.rolledBack : .none
-                if json { return try Output.json(["recovery": outcome.rawValue]) }
-                return print(outcome.rawValue)
-            }
-            let outcome = try PatchApplier(root: root).recover()
+            let outcome = try Patch.recover(root)
             if json { return try Output.json(["recovery": outcome.rawValue]) }
             print(outcome.rawValue)
         }

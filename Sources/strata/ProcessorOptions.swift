@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import StrataProcessors
-import StrataStore
 
 /// containerd's stream processors for layers of other media types: declared in `--config FILE`
 /// (or the state root's `strata.toml`) as `[stream_processors."ID"]`, with payloads for
@@ -19,11 +18,7 @@ struct ProcessorOptions: ParsableArguments {
     /// The processors of `--config`, else of the `strata.toml` of the state root at `root`
     /// (none without either).
     func processors(root: String?) throws -> StreamProcessors {
-        var p =
-            try config.map { try StreamProcessors(contentsOf: $0) } ?? root.map {
-                try StateRoot.streamProcessors(at: $0)
-            }
-            ?? StreamProcessors()
+        var p = try StreamProcessors.chosen(config: config, stateRoot: root)
         for item in payloads {
             guard let eq = item.firstIndex(of: "="), eq != item.startIndex else {
                 throw ValidationError("--payload \"\(item)\" must be ID=FILE")

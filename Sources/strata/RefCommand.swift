@@ -1,4 +1,5 @@
 import ArgumentParser
+import StrataContent
 import StrataRefs
 import StrataStore
 
@@ -33,7 +34,7 @@ struct RefCommand: ParsableCommand {
         func run() throws {
             let root = try options.store.open()
             let builder = RefBuilder(root: root, snapshotter: try root.snapshotter(options.snapshotter))
-            try show(try builder.merge(name, refs.map(RefSpec.init(parsing:))), json: options.json)
+            try show(try builder.merge(name, refs.map { try RefSpec(parsing: $0) }), json: options.json)
         }
     }
 
@@ -74,15 +75,14 @@ struct RefCommand: ParsableCommand {
         @OptionGroup var layer: LayerOptions
 
         func run() throws {
-            guard let colon = destination.lastIndex(of: ":"), colon != destination.startIndex,
-                destination.index(after: colon) != destination.endIndex
-            else { throw ValidationError("the destination must be LAYOUT:TAG, got \"\(destination)\"") }
+            guard let to = LayoutReference(parsing: destination) else {
+                throw ValidationError("the destination must be LAYOUT:TAG, got \"\(destination)\"")
+            }
             let root = try options.store.open()
             let ref = try RefRecords(root.metadata).get(name)
             var exporter = RefExporter(root: root, snapshotter: try root.snapshotter(ref.snapshotter))
             exporter.options = try layer.diffOptions(root: root)
-            let result = try exporter.export(
-                name, to: String(destination[..<colon]), tag: String(destination[destination.index(after: colon)...]))
+            let result = try exporter.export(name, to: to.layout, tag: to.tag)
             try Output.descriptor(result.manifest, json: options.json)
         }
     }

@@ -191,20 +191,8 @@ extension SnapshotCommand {
         @OptionGroup var options: ReadSnapshotterOptions
         @Flag(help: "One JSON object per snapshot, with its depth, in tree order.") var json = false
 
-        struct Node: Encodable {
-            var depth: Int
-            var snapshot: SnapshotInfo
-        }
-
         func run() throws {
-            let all = try options.list()
-            let children = Dictionary(grouping: all) { $0.parent ?? "" }
-            var nodes: [Node] = []
-            var pending = (children[""] ?? []).reversed().map { Node(depth: 0, snapshot: $0) }
-            while let n = pending.popLast() {
-                nodes.append(n)
-                pending += (children[n.snapshot.name] ?? []).reversed().map { Node(depth: n.depth + 1, snapshot: $0) }
-            }
+            let nodes = SnapshotTreeNode.tree(of: try options.list())
             if json { return try Output.jsonLines(nodes) }
             for n in nodes {
                 let indent = String(repeating: "  ", count: n.depth)

@@ -86,3 +86,18 @@ public enum ImageLayout {
         withExtendedLifetime(lock) {}
     }
 }
+
+/// `LAYOUT:TAG`: an OCI layout directory and the name of an image in it, split at the last colon
+/// (a directory may contain colons, a tag may not).
+public struct LayoutReference: Sendable, Equatable {
+    public var layout: String
+    public var tag: String
+
+    /// nil unless both parts are non-empty.
+    public init?(parsing text: String) {
+        guard let colon = text.lastIndex(of: ":"), colon != text.startIndex, text.index(after: colon) != text.endIndex
+        else { return nil }
+        layout = String(text[..<colon])
+        tag = String(text[text.index(after: colon)...])
+    }
+}

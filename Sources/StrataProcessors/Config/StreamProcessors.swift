@@ -63,6 +63,20 @@ public struct StreamProcessors: Sendable {
     }
 
     /// The processor for `mediaType`, if one is declared.
+    /// The state root's configuration file, where `[stream_processors]` is declared for every
+    /// command and service that uses the root.
+    public static let rootConfigFile = "strata.toml"
+
+    /// The one rule for which declaration applies: the file `config` when one is given, else the
+    /// `strata.toml` of the state root at `stateRoot` when it has one, else none.
+    public static func chosen(config: String?, stateRoot: String?) throws -> StreamProcessors {
+        if let config { return try StreamProcessors(contentsOf: config) }
+        guard let stateRoot else { return StreamProcessors() }
+        let file = stateRoot + "/" + rootConfigFile
+        guard FileManager.default.fileExists(atPath: file) else { return StreamProcessors() }
+        return try StreamProcessors(contentsOf: file)
+    }
+
     public func processor(accepting mediaType: String) -> StreamProcessor? {
         processors.first { $0.accepts.contains(mediaType) }
     }

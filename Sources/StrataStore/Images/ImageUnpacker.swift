@@ -136,27 +136,13 @@ extension StateRoot {
         options.writers = 2
         var applier = Applier(options: options, expectedDiffID: diffID)
         applier.mediaType = layer.mediaType
-        applier.processors = try processors ?? streamProcessors()
+        applier.processors = try processors ?? StreamProcessors.chosen(config: nil, stateRoot: path)
         let result = try applier.apply(file: content.open(layer.digest), to: target)
         guard result.digest == layer.digest else {
             throw ContentError.digestMismatch(ref: target.displayPath, expected: layer.digest, actual: result.digest)
         }
         return result
     }
-
-    /// The stream processors declared in the root's `strata.toml` (none if it has none).
-    public func streamProcessors() throws -> StreamProcessors { try Self.streamProcessors(at: path) }
-
-    /// The stream processors declared in `strata.toml` in the state root at `path`, without
-    /// opening the root.
-    public static func streamProcessors(at path: String) throws -> StreamProcessors {
-        let file = path + "/" + configFile
-        guard FileManager.default.fileExists(atPath: file) else { return StreamProcessors() }
-        return try StreamProcessors(contentsOf: file)
-    }
-
-    /// The root's configuration file: `[stream_processors]` in containerd's shape.
-    public static let configFile = "strata.toml"
 }
 
 /// A layer that could not be unpacked; nothing was committed for it.
