@@ -18,40 +18,29 @@ extension Handle {
 
     /// The names of every xattr of the child.
     public func xattrNames(_ name: [UInt8]) throws(FSError) -> [String] {
-        var size = 1024
-        while true {
-            var buf = [CChar](repeating: 0, count: size)
-            let r = withCName(name) { n in
-                buf.withUnsafeMutableBufferPointer { b in retrying { strata_listxattrat(fd, n, b.baseAddress, b.count) }
-                }
+        let r = withCName(name) { n in
+            Self.filling(initial: 1024) { b in
+                retrying { strata_listxattrat(fd, n, b.baseAddress?.assumingMemoryBound(to: CChar.self), b.count) }
             }
-            switch r {
-            case .success(let len):
-                let bytes = buf[..<len].map { UInt8(bitPattern: $0) }
-                return bytes.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-            case .failure(.outOfRange): size *= 4
-            case .failure(.notSupported), .failure(.noData): return []
-            case .failure(let e): throw fail("listxattr", name, e)
-            }
+        }
+        switch r {
+        case .success(let bytes): return bytes.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+        case .failure(.notSupported), .failure(.noData): return []
+        case .failure(let e): throw fail("listxattr", name, e)
         }
     }
 
     /// One xattr of the child, or nil when it is absent or xattrs are unsupported.
     public func xattr(_ name: [UInt8], key: String) throws(FSError) -> [UInt8]? {
-        var size = 256
-        while true {
-            var buf = [UInt8](repeating: 0, count: size)
-            let r = withCName(name) { n in
-                withCKey(key) { k in
-                    buf.withUnsafeMutableBytes { b in retrying { strata_getxattrat(fd, n, k, b.baseAddress, b.count) } }
-                }
+        let r = withCName(name) { n in
+            withCKey(key) { k in
+                Self.filling(initial: 256) { b in retrying { strata_getxattrat(fd, n, k, b.baseAddress, b.count) } }
             }
-            switch r {
-            case .success(let len): return Array(buf[..<len])
-            case .failure(.outOfRange): size *= 16
-            case .failure(.noData), .failure(.notSupported): return nil
-            case .failure(let e): throw fail("getxattr \(key)", name, e)
-            }
+        }
+        switch r {
+        case .success(let bytes): return bytes
+        case .failure(.noData), .failure(.notSupported): return nil
+        case .failure(let e): throw fail("getxattr \(key)", name, e)
         }
     }
 

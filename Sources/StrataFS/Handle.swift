@@ -101,21 +101,31 @@ public final class Handle: @unchecked Sendable {
 
     /// The target of the symlink `name`, as raw bytes.
     public func readLink(_ name: [UInt8]) throws(FSError) -> [UInt8] {
-        var size = 256
+        let r = withCName(name) { n in
+            Self.filling(initial: 256) { b in
+                // A target that fills the buffer may be cut short: ask again with more room.
+                retrying { strata_readlinkat(fd, n, b.baseAddress!.assumingMemoryBound(to: CChar.self), b.count) }
+                    .flatMap { $0 < b.count ? .success($0) : .failure(.outOfRange) }
+            }
+        }
+        switch r {
+        case .success(let bytes): return bytes
+        case .failure(let e): throw fail("readlink", name, e)
+        }
+    }
+
+    /// The bytes a call writes into a buffer: first `initial` bytes, then 16 times more each time
+    /// the call fails with ERANGE (too small), up to `limit` bytes, past which ERANGE is the error.
+    static func filling(
+        initial: Int, limit: Int = 1 << 24, _ call: (UnsafeMutableRawBufferPointer) -> Result<Int, Errno>
+    ) -> Result<[UInt8], Errno> {
+        var size = initial
         while true {
             var buf = [UInt8](repeating: 0, count: size)
-            let r = withCName(name) { n in
-                buf.withUnsafeMutableBufferPointer { b in
-                    retrying {
-                        strata_readlinkat(
-                            fd, n, UnsafeMutableRawPointer(b.baseAddress!).assumingMemoryBound(to: CChar.self), b.count)
-                    }
-                }
-            }
-            switch r {
-            case .success(let n) where n < size: return Array(buf[..<n])
-            case .success: size *= 4
-            case .failure(let e): throw fail("readlink", name, e)
+            switch buf.withUnsafeMutableBytes(call) {
+            case .success(let n): return .success(Array(buf[..<n]))
+            case .failure(.outOfRange) where size < limit: size = min(size * 16, limit)
+            case .failure(let e): return .failure(e)
             }
         }
     }

@@ -12,9 +12,7 @@ extension RegistryClient {
     public func blobExists(_ repository: String, _ digest: Digest) async throws -> Bool {
         let u = url(repository, "blobs/\(digest)")
         let r = try await send(scope: Self.scope(repository, push: true)) {
-            var q = HTTPClientRequest(url: u)
-            q.method = .HEAD
-            return q
+            Self.request(.HEAD, u)
         }
         switch r.status.code {
         case 200: return true
@@ -92,12 +90,7 @@ extension RegistryClient {
             let here = location!
             let r = try await Self.expect(
                 try await send(scope: scope) {
-                    var q = HTTPClientRequest(url: here)
-                    q.method = .PATCH
-                    q.headers.add(name: "Content-Type", value: "application/octet-stream")
-                    q.headers.add(name: "Content-Length", value: String(chunk.readableBytes))
-                    q.body = .bytes(chunk)
-                    return q
+                    Self.request(.PATCH, here, body: chunk, type: "application/octet-stream")
                 }, [202], "PATCH", here)
             location = r.headers.first(name: "Location").map { absolute($0, from: here) } ?? here
             offset += Int64(chunk.readableBytes)
@@ -108,12 +101,7 @@ extension RegistryClient {
         let finish = location! + (location!.contains("?") ? "&" : "?") + "digest=" + blob.digest.description
         _ = try await Self.expect(
             try await send(scope: scope) {
-                var q = HTTPClientRequest(url: finish)
-                q.method = .PUT
-                q.headers.add(name: "Content-Type", value: "application/octet-stream")
-                q.headers.add(name: "Content-Length", value: String(rest))
-                q.body = .bytes(body)
-                return q
+                Self.request(.PUT, finish, body: body, type: "application/octet-stream")
             }, [201], "PUT", finish)
         onProgress?(blob.size)
         return .uploaded
@@ -134,10 +122,7 @@ extension RegistryClient {
         let here = start
         let r = try await Self.expect(
             try await send(scope: scope) {
-                var q = HTTPClientRequest(url: here)
-                q.method = .POST
-                q.headers.add(name: "Content-Length", value: "0")
-                return q
+                Self.request(.POST, here, headers: ["Content-Length": "0"])
             }, [201, 202], "POST", here)
         if r.status.code == 201, let source { return .mounted(source) }
         guard let location = r.headers.first(name: "Location").map({ absolute($0, from: here) }) else {
@@ -212,9 +197,7 @@ extension RegistryClient {
             let offset = writer.offset
             let here = target
             response = try await send(scope: scope) {
-                var q = HTTPClientRequest(url: here)
-                if offset > 0 { q.headers.add(name: "Range", value: "bytes=\(offset)-") }
-                return q
+                Self.request(.GET, here, headers: offset > 0 ? ["Range": "bytes=\(offset)-"] : [:])
             }
             guard [301, 302, 303, 307, 308].contains(response.status.code), hops < 5,
                 let next = response.headers.first(name: "Location")
@@ -249,9 +232,7 @@ extension RegistryClient {
         let u = url(repository, "manifests/\(reference)")
         let r = try await Self.expect(
             try await send(scope: Self.scope(repository, push: false)) {
-                var q = HTTPClientRequest(url: u)
-                q.headers.add(name: "Accept", value: Self.manifestTypes.joined(separator: ", "))
-                return q
+                Self.request(.GET, u, headers: ["Accept": Self.manifestTypes.joined(separator: ", ")])
             }, [200], "GET", u)
         let body: [UInt8]
         do {
@@ -276,12 +257,25 @@ extension RegistryClient {
         let u = url(repository, "manifests/\(reference)")
         _ = try await Self.expect(
             try await send(scope: Self.scope(repository, push: true)) {
-                var q = HTTPClientRequest(url: u)
-                q.method = .PUT
-                q.headers.add(name: "Content-Type", value: d.mediaType)
-                q.body = .bytes(ByteBuffer(bytes: bytes))
-                return q
+                Self.request(.PUT, u, body: ByteBuffer(bytes: bytes), type: d.mediaType)
             }, [201], "PUT", u)
+    }
+
+    /// A request of `method` to `url` with `headers`; a body goes with its Content-Type and
+    /// Content-Length.
+    static func request(
+        _ method: HTTPMethod, _ url: String, headers: [String: String] = [:], body: ByteBuffer? = nil,
+        type: String? = nil
+    ) -> HTTPClientRequest {
+        var q = HTTPClientRequest(url: url)
+        q.method = method
+        for (name, value) in headers.sorted(by: { $0.key < $1.key }) { q.headers.add(name: name, value: value) }
+        if let body {
+            if let type { q.headers.add(name: "Content-Type", value: type) }
+            q.headers.add(name: "Content-Length", value: String(body.readableBytes))
+            q.body = .bytes(body)
+        }
+        return q
     }
 
     /// What a pull accepts: OCI and Docker schema 2 manifests and indexes.

@@ -9,8 +9,6 @@ struct ContentService: Containerd_Services_Content_V1_Content.SimpleServiceProto
     let store: ContentStore
     let pool: BlockingPool
 
-    /// Infos per List message, as containerd's service batches them.
-    static let batch = 100
     /// Bytes per Read message.
     static let readChunk = 1 << 20
 
@@ -40,12 +38,8 @@ struct ContentService: Containerd_Services_Content_V1_Content.SimpleServiceProto
         response: RPCWriter<Containerd_Services_Content_V1_ListContentResponse>, context: ServerContext
     ) async throws {
         let store = store
-        let infos = try await pool.run {
-            let filter = try Filter(request.filters)
-            return try store.list().map(ContentInfoMessage.init).filter { filter.matches($0.field) }
-        }
-        for start in stride(from: 0, to: infos.count, by: Self.batch) {
-            try await response.write(.with { $0.info = Array(infos[start..<min(start + Self.batch, infos.count)]) })
+        try await pool.list(request.filters, { try store.list().map(ContentInfoMessage.init) }) { batch in
+            try await response.write(.with { $0.info = batch })
         }
     }
 
@@ -108,10 +102,7 @@ struct ContentService: Containerd_Services_Content_V1_Content.SimpleServiceProto
         async throws -> Containerd_Services_Content_V1_ListStatusesResponse
     {
         let store = store
-        let statuses = try await pool.run {
-            let filter = try Filter(request.filters)
-            return try store.ingests().map(StatusMessage.init).filter { filter.matches($0.field) }
-        }
+        let statuses = try await pool.filtered(request.filters) { try store.ingests().map(StatusMessage.init) }
         return .with { $0.statuses = statuses }
     }
 

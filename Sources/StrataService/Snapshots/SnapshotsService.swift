@@ -10,8 +10,6 @@ struct SnapshotsService: Containerd_Services_Snapshots_V1_Snapshots.SimpleServic
     let pool: BlockingPool
     let gate: CleanupGate
 
-    /// Infos per List message, as containerd's service batches them.
-    static let batch = 100
 
     func prepare(request: Containerd_Services_Snapshots_V1_PrepareSnapshotRequest, context: ServerContext)
         async throws -> Containerd_Services_Snapshots_V1_PrepareSnapshotResponse
@@ -97,12 +95,8 @@ struct SnapshotsService: Containerd_Services_Snapshots_V1_Snapshots.SimpleServic
         response: RPCWriter<Containerd_Services_Snapshots_V1_ListSnapshotsResponse>, context: ServerContext
     ) async throws {
         let s = snapshotter
-        let infos = try await pool.run {
-            let filter = try Filter(request.filters)
-            return try s.list().map(SnapshotInfoMessage.init).filter { filter.matches($0.field) }
-        }
-        for start in stride(from: 0, to: infos.count, by: Self.batch) {
-            try await response.write(.with { $0.info = Array(infos[start..<min(start + Self.batch, infos.count)]) })
+        try await pool.list(request.filters, { try s.list().map(SnapshotInfoMessage.init) }) { batch in
+            try await response.write(.with { $0.info = batch })
         }
     }
 
