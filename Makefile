@@ -1,5 +1,8 @@
 # The two set-up commands of the README: `make demo` and `make test`. Each installs what it needs.
 SWIFT ?= swift
+# A failed build must fail its recipe, though its output goes through `tee`.
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 BUILD_LOG := .build/build.log
 
 .PHONY: demo test build lint deps test-deps clean
@@ -22,10 +25,11 @@ demo: build
 lint:
 	$(SWIFT) format lint --strict --recursive Package.swift Sources Tests Fuzz/Package.swift Fuzz/Sources
 
-## Lint, build with no warnings allowed, and run every test suite.
+## Lint, check the module graph, build with no warnings and no undeclared import, run every suite.
 test: test-deps lint
+	scripts/check-deps.py
 	@mkdir -p .build
-	$(SWIFT) build --build-tests 2>&1 | tee $(BUILD_LOG)
+	$(SWIFT) build --build-tests --explicit-target-dependency-import-check error 2>&1 | tee $(BUILD_LOG)
 	@scripts/check-warnings.sh $(BUILD_LOG)
 	$(SWIFT) test --skip-build
 

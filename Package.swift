@@ -134,7 +134,7 @@ let package = Package(
         .target(
             name: "StrataGC",
             dependencies: [
-                "StrataContent", "StrataDatabase", "StrataFS", "StrataOCI", "StrataRefs", "StrataSnapshots",
+                "StrataDatabase", "StrataFS", "StrataOCI", "StrataRefs", "StrataSnapshots",
                 "StrataStore",
                 "StrataStreams",
             ],

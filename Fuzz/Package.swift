@@ -22,25 +22,27 @@ let package = Package(
             dependencies: [
                 "FuzzSupport",
                 .product(name: "StrataArchive", package: "Strata"),
-                .product(name: "StrataCompression", package: "Strata"),
+                .product(name: "StrataFS", package: "Strata"),
+                .product(name: "StrataStreams", package: "Strata"),
             ],
             swiftSettings: harness),
         .executableTarget(
             name: "FuzzApply",
             dependencies: [
                 "FuzzSupport",
-                .product(name: "StrataDiff", package: "Strata"),
                 .product(name: "StrataArchive", package: "Strata"),
                 .product(name: "StrataCompression", package: "Strata"),
                 .product(name: "StrataFS", package: "Strata"),
+                .product(name: "StrataLayers", package: "Strata"),
+                .product(name: "StrataStreams", package: "Strata"),
             ],
             swiftSettings: harness),
         .executableTarget(
             name: "FuzzPatch",
             dependencies: [
                 "FuzzSupport",
-                .product(name: "StrataPatch", package: "Strata"),
                 .product(name: "StrataFS", package: "Strata"),
+                .product(name: "StrataPatch", package: "Strata"),
             ],
             swiftSettings: harness),
         // Challenge.swift is StrataRegistry's own file, symlinked: that target needs NIO and
@@ -50,8 +52,9 @@ let package = Package(
             dependencies: [
                 "FuzzSupport",
                 .product(name: "StrataContent", package: "Strata"),
-                .product(name: "StrataCompression", package: "Strata"),
                 .product(name: "StrataFS", package: "Strata"),
+                .product(name: "StrataOCI", package: "Strata"),
+                .product(name: "StrataStreams", package: "Strata"),
             ],
             swiftSettings: harness),
         // Filter.swift and LinearRegex.swift are StrataService's own files, symlinked (that target needs gRPC and NIO).

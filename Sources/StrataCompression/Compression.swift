@@ -1,4 +1,5 @@
 import StrataStreams
+
 /// The compressions a layer may use, with detection from a stream's first bytes.
 public enum Compression: String, Sendable, CaseIterable, Codable {
     case none

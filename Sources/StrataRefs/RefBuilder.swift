@@ -81,7 +81,6 @@ public struct RefBuilder {
 
     static let unpackHint = "its layers are only blobs; unpack the image first (strata image unpack)"
 
-
     /// A valid name no ref has yet (checked again when the ref is recorded).
     private func checkFree(_ name: String) throws {
         try RefSpec.checkName(name)

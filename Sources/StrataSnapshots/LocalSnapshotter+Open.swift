@@ -1,5 +1,5 @@
-import StrataFS
 import StrataDatabase
+import StrataFS
 
 extension LocalSnapshotter {
     /// The backends, by containerd's names.
@@ -10,7 +10,9 @@ extension LocalSnapshotter {
     public static func open(
         _ name: String, root: Handle, rootPath: String, metadata: MetadataDB, rootLock: Handle? = nil
     ) throws -> LocalSnapshotter {
-        guard backends.contains(name) else { throw SnapshotError.unavailable("unknown snapshotter \(name) (overlay or native)") }
+        guard backends.contains(name) else {
+            throw SnapshotError.unavailable("unknown snapshotter \(name) (overlay or native)")
+        }
         var dir = root
         for component in ["snapshots", name] {
             let n = Array(component.utf8)

@@ -1,7 +1,7 @@
 import Foundation
+import StrataDatabase
 import StrataFS
 import StrataOverlay
-import StrataDatabase
 
 #if canImport(Glibc)
     import Glibc

@@ -1,7 +1,7 @@
 import Foundation
 import StrataContent
-import StrataFS
 import StrataDatabase
+import StrataFS
 import StrataSnapshots
 
 #if canImport(Glibc)

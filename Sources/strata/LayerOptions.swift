@@ -1,7 +1,7 @@
 import ArgumentParser
 import StrataCompression
-import StrataLayers
 import StrataFS
+import StrataLayers
 import StrataProcessors
 import StrataStore
 

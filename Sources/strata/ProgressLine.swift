@@ -1,6 +1,6 @@
 import Foundation
-import StrataLayers
 import StrataFS
+import StrataLayers
 
 /// A one-line progress display on stderr (entries, bytes, rate), shown only on a terminal and
 /// redrawn at most ten times a second.

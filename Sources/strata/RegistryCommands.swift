@@ -84,7 +84,9 @@ struct PullCommand: ParsableCommand {
         let client = try registry.client(for: ref)
         var puller = ImagePuller(content: root.content, client: client)
         if let platform {
-            guard let p = Platform(parsing: platform) else { throw ValidationError("--platform is OS/ARCH, as linux/amd64") }
+            guard let p = Platform(parsing: platform) else {
+                throw ValidationError("--platform is OS/ARCH, as linux/amd64")
+            }
             puller.platform = p
         }
         puller.allPlatforms = allPlatforms
@@ -104,7 +106,9 @@ struct PullCommand: ParsableCommand {
             }
         }
         let (p, target, u) = (puller, name ?? ref.description, unpacking)
-        let (pulled, unpacked) = try runAsync { try await client.use { _ in try await p.pull(ref, as: target, unpacking: u) } }
+        let (pulled, unpacked) = try runAsync {
+            try await client.use { _ in try await p.pull(ref, as: target, unpacking: u) }
+        }
         if json { return try Output.json(PullOutput(pulled, unpack: unpacked)) }
         print("\(pulled.name): \(pulled.target.digest) (\(pulled.downloaded) blobs pulled, \(pulled.present) present)")
         if let unpacked { print(unpacked.chainID) }

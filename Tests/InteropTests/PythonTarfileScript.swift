@@ -1,4 +1,5 @@
 import StrataTestSupport
+
 /// The Python (stdlib `tarfile`) program that writes the sample layers of `PythonTarfileToStrataTests`:
 /// `python3 - FORMAT KIND OUT.tar` with FORMAT pax|gnu|ustar and KIND tree|whiteouts.
 enum PythonTarfileScript {

@@ -17,7 +17,9 @@ import Testing
     }
 
     func check(_ t: TempDirectory, _ expected: [ListedEntry]) throws {
-        let got = try listEntries(layer(t)).map { ListedEntry(name: $0.name, type: $0.type, mode: $0.mode, link: $0.link) }
+        let got = try listEntries(layer(t)).map {
+            ListedEntry(name: $0.name, type: $0.type, mode: $0.mode, link: $0.link)
+        }
         #expect(got == expected)
     }
 

@@ -1,8 +1,8 @@
 import StrataArchive
 import StrataChanges
 import StrataCompression
-import StrataLayers
 import StrataFS
+import StrataLayers
 import StrataTestSupport
 import Testing
 

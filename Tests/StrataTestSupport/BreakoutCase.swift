@@ -1,6 +1,6 @@
 import StrataArchive
-import StrataLayers
 import StrataFS
+import StrataLayers
 import Testing
 
 /// What must hold inside root after a hostile layer was applied. Paths are resolved inside root
@@ -84,7 +84,9 @@ public struct BreakoutCase: Sendable, CustomTestStringConvertible {
 }
 
 extension Sandbox {
-    public func check(_ e: BreakoutExpectation, _ outcome: Result<ApplyResult, any Error>, sourceLocation: SourceLocation) throws {
+    public func check(
+        _ e: BreakoutExpectation, _ outcome: Result<ApplyResult, any Error>, sourceLocation: SourceLocation
+    ) throws {
         let texts = e.failureTexts
         switch outcome {
         case .success where !texts.isEmpty:

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import StrataFS
+import Testing
 
 /// Facts about where the tests run, and the rule for missing tools: under `CI=true` a test whose
 /// tool or privilege is missing fails; elsewhere it is skipped with a message saying why.

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import StrataStreams
+import Testing
 
 /// Images built by umoci, an implementation independent of Strata: each layer is what a shell
 /// script does to the previous root filesystem, repacked by `umoci repack`.
@@ -9,7 +9,8 @@ public struct UmociImage {
     public let tag: String
 
     /// Builds the image `layout:tag` with one layer per script (run in the root filesystem).
-    public static func build(in t: TempDirectory, name: String = "image", tag: String = "v1", layers: [String]) async throws
+    public static func build(in t: TempDirectory, name: String = "image", tag: String = "v1", layers: [String])
+        async throws
         -> UmociImage
     {
         let layout = t.at(name)

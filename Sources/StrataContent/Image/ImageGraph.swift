@@ -17,8 +17,7 @@ public struct ImageGraph: Sendable {
 
     /// The manifest an image target stands for on this platform: the target itself, or the
     /// entry of its index that matches.
-    public func manifest(of target: Descriptor) throws -> (Descriptor, ImageManifest)
-    {
+    public func manifest(of target: Descriptor) throws -> (Descriptor, ImageManifest) {
         var d = target
         while MediaType.isIndex(d.mediaType) {
             d = try Self.pick(decode(ImageIndexDocument.self, d), d, platform)

@@ -1,6 +1,6 @@
 import Foundation
-import StrataFS
 import StrataDatabase
+import StrataFS
 
 extension FileTime {
     var date: Date { Timestamp.date(nanosecondsSince1970) }

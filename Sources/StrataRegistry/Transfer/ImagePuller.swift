@@ -41,7 +41,9 @@ public struct ImagePuller: Sendable {
     /// a layer's blob it calls `awaitLayer`, which returns once the blob is stored or throws when
     /// the download failed.
     public typealias Unpack<U> =
-        @Sendable (_ target: Descriptor, _ platform: Platform, _ awaitLayer: @escaping @Sendable (Descriptor) throws -> Void)
+        @Sendable (
+            _ target: Descriptor, _ platform: Platform, _ awaitLayer: @escaping @Sendable (Descriptor) throws -> Void
+        )
         throws -> U
 
     /// Pulls `ref` and names it `name`.

@@ -38,9 +38,9 @@ struct ContentService: Containerd_Services_Content_V1_Content.SimpleServiceProto
         response: RPCWriter<Containerd_Services_Content_V1_ListContentResponse>, context: ServerContext
     ) async throws {
         let store = store
-        try await pool.list(request.filters, { try store.list().map(ContentInfoMessage.init) }) { batch in
-            try await response.write(.with { $0.info = batch })
-        }
+        try await pool.list(
+            request.filters, { try store.list().map(ContentInfoMessage.init) },
+            send: { batch in try await response.write(.with { $0.info = batch }) })
     }
 
     func delete(request: Containerd_Services_Content_V1_DeleteContentRequest, context: ServerContext) async throws

@@ -10,7 +10,9 @@ extension StatusMessage: FilterFields {}
 extension BlockingPool {
     /// The messages `make` returns that match `filters` (made on the pool; a bad filter is
     /// `InvalidArgument`), for containerd's List and ListStatuses calls.
-    func filtered<M: FilterFields>(_ filters: [String], _ make: @escaping @Sendable () throws -> [M]) async throws -> [M] {
+    func filtered<M: FilterFields>(_ filters: [String], _ make: @escaping @Sendable () throws -> [M]) async throws
+        -> [M]
+    {
         try await run {
             let filter = try Filter(filters)
             return try make().filter { filter.matches($0.field) }

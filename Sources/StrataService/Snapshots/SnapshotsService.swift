@@ -10,7 +10,6 @@ struct SnapshotsService: Containerd_Services_Snapshots_V1_Snapshots.SimpleServic
     let pool: BlockingPool
     let gate: CleanupGate
 
-
     func prepare(request: Containerd_Services_Snapshots_V1_PrepareSnapshotRequest, context: ServerContext)
         async throws -> Containerd_Services_Snapshots_V1_PrepareSnapshotResponse
     {
@@ -95,9 +94,9 @@ struct SnapshotsService: Containerd_Services_Snapshots_V1_Snapshots.SimpleServic
         response: RPCWriter<Containerd_Services_Snapshots_V1_ListSnapshotsResponse>, context: ServerContext
     ) async throws {
         let s = snapshotter
-        try await pool.list(request.filters, { try s.list().map(SnapshotInfoMessage.init) }) { batch in
-            try await response.write(.with { $0.info = batch })
-        }
+        try await pool.list(
+            request.filters, { try s.list().map(SnapshotInfoMessage.init) },
+            send: { batch in try await response.write(.with { $0.info = batch }) })
     }
 
     func usage(request: Containerd_Services_Snapshots_V1_UsageRequest, context: ServerContext) async throws

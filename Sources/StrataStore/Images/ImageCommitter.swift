@@ -49,12 +49,15 @@ public struct ImageCommitter {
             if let baseImage {
                 let (_, manifest) = try ImageGraph(content: root.content, platform: platform).manifest(of: baseImage)
                 guard
-                    let baseChain = try ImageGraph(content: root.content).decode(ImageConfigRootFS.self, manifest.config)
-                        .chainIDs.last, baseChain.description == info.parent
+                    let baseChain = try ImageGraph(content: root.content).decode(
+                        ImageConfigRootFS.self, manifest.config
+                    )
+                    .chainIDs.last, baseChain.description == info.parent
                 else {
                     throw ImageError.notOverBase(key: key, parent: info.parent, image: base ?? "")
                 }
-                config = try ImageDocument.object(root.content.open(manifest.config.digest).readToEnd(limit: DocumentLimit.other))
+                config = try ImageDocument.object(
+                    root.content.open(manifest.config.digest).readToEnd(limit: DocumentLimit.other))
                 layers = manifest.layers
             } else {
                 guard info.parent == nil else { throw ImageError.noBase(key: key, parent: info.parent ?? "") }
@@ -93,7 +96,8 @@ public struct ImageCommitter {
         var found: [ImageRecord] = []
         for image in try root.content.images() {
             guard
-                let (_, manifest) = try? ImageGraph(content: root.content, platform: platform).manifest(of: image.target),
+                let (_, manifest) = try? ImageGraph(content: root.content, platform: platform).manifest(
+                    of: image.target),
                 let config = try? ImageGraph(content: root.content).decode(ImageConfigRootFS.self, manifest.config),
                 config.chainIDs.last?.description == parent
             else { continue }

@@ -94,7 +94,9 @@ public struct ImageUnpacker: Sendable {
 
     /// Applies `layer` into a new snapshot `name` over `parent` unless `name` is committed; true
     /// when it was applied. On overlay every whiteout is kept, even with nothing under it.
-    public func unpackLayer(_ layer: Descriptor, diffID: Digest, as name: String, parent: String?, _ s: LocalSnapshotter)
+    public func unpackLayer(
+        _ layer: Descriptor, diffID: Digest, as name: String, parent: String?, _ s: LocalSnapshotter
+    )
         throws -> Bool
     {
         if let info = try? s.stat(name), info.kind == .committed { return false }
