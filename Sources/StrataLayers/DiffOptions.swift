@@ -19,6 +19,16 @@ public struct DiffOptions: Sendable {
     public var compressorTimeout: Duration?
     public var compressorPayload: [UInt8]?
 
+    /// Encodes with the declared processor `id` of `processors`, with its time limit and payload.
+    public mutating func useCompressor(_ id: String, from processors: StreamProcessors) throws {
+        guard let p = processors.processor(id: id) else {
+            throw ProcessorError.unknownProcessor(id, configured: processors.processors.map(\.id))
+        }
+        compressor = p
+        compressorTimeout = processors.timeout
+        compressorPayload = processors.payloads[id]
+    }
+
     public init(
         compression: Compression = .gzip, level: Int? = nil, sourceDateEpoch: FileTime? = nil,
         xattrs: XattrPolicy = .capability, nanosecondTimes: Bool = false

@@ -70,9 +70,7 @@ struct ContentCommand: ParsableCommand {
             let writer = try root.content.writer(ref: ref, total: size, lease: lease)
             defer { writer.close() }
             let input = try file.map { try Handle.openFile(path: $0) } ?? Handle(adopting: dup(0), displayPath: "stdin")
-            // A resumed ingest continues where the last writer stopped.
-            if file != nil { try input.seek(to: writer.offset) } else { try HandleSource(input).skip(writer.offset) }
-            try HandleSource(input).copy(to: writer)
+            try writer.resume(from: input)
             let info = try writer.commit(size: size, expected: expected?.value, labels: labels)
             if json { return try Output.json(info) }
             print(info.digest)

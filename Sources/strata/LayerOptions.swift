@@ -38,15 +38,7 @@ struct LayerOptions: ParsableArguments {
         var options = DiffOptions(
             compression: compression, level: level, sourceDateEpoch: sourceDateEpoch.map { FileTime(seconds: $0) },
             xattrs: xattrs, nanosecondTimes: mtime == .ns)
-        if let compressor {
-            let processors = try processing.processors(root: root?.path)
-            guard let p = processors.processor(id: compressor) else {
-                throw ProcessorError.unknownProcessor(compressor, configured: processors.processors.map(\.id))
-            }
-            options.compressor = p
-            options.compressorTimeout = processors.timeout
-            options.compressorPayload = processors.payloads[compressor]
-        }
+        if let compressor { try options.useCompressor(compressor, from: processing.processors(root: root?.path)) }
         return options
     }
 }

@@ -20,8 +20,7 @@ struct ReadSnapshotterOptions: ParsableArguments {
 
     /// By default the partition's is the one `strata serve` uses there.
     func open() throws -> LocalSnapshotter {
-        let root = try read.open()
-        return try root.snapshotter(snapshotter ?? (read.containerd ? root.servedSnapshotter : nil))
+        try read.open().snapshotter(reading: snapshotter)
     }
 
     /// The snapshots `--containerd-namespace` selects (all without it).

@@ -34,10 +34,7 @@ struct ReadStoreOptions: ParsableArguments {
     }
 
     /// Whether a snapshot key or ingest ref is shown: all, or those of `--containerd-namespace`.
-    func shows(_ keyOrRef: String) -> Bool {
-        guard let ns = containerdNamespace else { return true }
-        return keyOrRef.hasPrefix(ns + "/")
-    }
+    func shows(_ keyOrRef: String) -> Bool { StateRoot.inNamespace(containerdNamespace, keyOrRef) }
 }
 
 /// `KEY=VALUE` labels; `KEY=` removes the label where removal applies.

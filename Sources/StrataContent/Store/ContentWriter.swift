@@ -103,6 +103,18 @@ public final class ContentWriter: ByteSink {
         try touch(data)
     }
 
+    /// Writes what `input` holds past the bytes this ingest already has (all of it for a new
+    /// ingest): a regular file is read from `offset` on, a stream (stdin, a pipe) has its first
+    /// `offset` bytes read and dropped.
+    public func resume(from input: Handle) throws {
+        if try input.stat().type == .regular {
+            try input.seek(to: offset)
+        } else {
+            try HandleSource(input).skip(offset)
+        }
+        try HandleSource(input).copy(to: self)
+    }
+
     /// Nothing to flush: bytes reach the file as they are written. `commit` makes them a blob.
     public func finish() throws {}
 

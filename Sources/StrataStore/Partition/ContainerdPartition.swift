@@ -1,5 +1,6 @@
 import Foundation
 import StrataFS
+import StrataSnapshots
 
 #if canImport(Glibc)
     import Glibc
@@ -27,12 +28,25 @@ extension StateRoot {
         return try StateRoot(path: path, owner: .containerd)
     }
 
+    /// Whether a snapshot key or ingest ref of the partition belongs to containerd namespace
+    /// `namespace` (nil: any): containerd names the keys and refs it makes `NAMESPACE/...`.
+    public static func inNamespace(_ namespace: String?, _ keyOrRef: String) -> Bool {
+        guard let namespace else { return true }
+        return keyOrRef.hasPrefix(namespace + "/")
+    }
+
     /// The snapshotter `strata serve` last served from this partition: what readers default to.
     public var servedSnapshotter: String? {
         guard let f = try? directory.open(Array("snapshotter".utf8), flags: O_RDONLY | O_NOFOLLOW),
             let bytes = try? f.readToEnd(limit: 64)
         else { return nil }
         return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The snapshotter someone reading this root means by `name`: that one, else on containerd's
+    /// partition the one `strata serve` last served there, else the default (`snapshotter(nil)`).
+    public func snapshotter(reading name: String?) throws -> LocalSnapshotter {
+        try snapshotter(name ?? (owner == .containerd ? servedSnapshotter : nil))
     }
 
     /// Records the snapshotter a server uses here.
