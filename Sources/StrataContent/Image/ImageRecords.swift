@@ -25,13 +25,7 @@ extension ContentStore {
     /// Every entry of `index.json` (named or not: unnamed ones are still images gc keeps),
     /// sorted by name.
     public func images() throws -> [ImageRecord] {
-        let document: ImageIndexDocument
-        do {
-            document = try JSONDecoder().decode(ImageIndexDocument.self, from: Data(readIndex()))
-        } catch let e as DecodingError {
-            throw ContentError.invalidImage("\(layout.displayPath)/index.json cannot be read: \(e)")
-        }
-        return document.manifests.map {
+        try ImageLayout.index(of: layout, path: layout.displayPath).manifests.map {
             ImageRecord(name: $0.annotations?[Annotations.refName] ?? "", target: $0.descriptor)
         }.sorted { $0.name < $1.name }
     }
@@ -61,7 +55,6 @@ extension ContentStore {
         if !found { throw ContentError.imageNotFound(name) }
     }
 
-    private func readIndex() throws -> [UInt8] { try ImageLayout.readIndex(layout) }
 
     /// Stores `bytes` (a config, a manifest) as a blob and returns its digest.
     public func put(_ bytes: [UInt8], lease: String? = nil) throws -> Digest {

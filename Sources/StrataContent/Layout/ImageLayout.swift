@@ -55,6 +55,21 @@ public enum ImageLayout {
         try dir.open(indexName, flags: O_RDONLY | O_NOFOLLOW).readToEnd(limit: DocumentLimit.layoutIndex)
     }
 
+    /// The `index.json` of the layout `dir` (no larger than `DocumentLimit.layoutIndex`, not a
+    /// symlink), decoded; `path` names the layout in errors.
+    public static func index(of dir: Handle, path: String) throws -> ImageIndexDocument {
+        try decodeIndex(readIndex(dir), path: path)
+    }
+
+    /// `bytes` decoded as the `index.json` of the layout (or layout archive) `path`.
+    public static func decodeIndex(_ bytes: [UInt8], path: String) throws -> ImageIndexDocument {
+        do {
+            return try JSONDecoder().decode(ImageIndexDocument.self, from: Data(bytes))
+        } catch {
+            throw ContentError.invalidImage("\(path)/index.json cannot be read: \(error)")
+        }
+    }
+
     /// Rewrites `index.json` under an exclusive lock on the layout, keeping every field Strata
     /// does not know, and replaces it atomically. An index it cannot read whole (not an object,
     /// `manifests` not a list, an entry that is not an object) is refused and left as it is,

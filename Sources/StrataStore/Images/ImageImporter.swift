@@ -39,11 +39,10 @@ public struct ImageImporter {
         if let dir = try? Handle.openDirectory(path: path) {
             let blobs = try dir.openDirectory(Array("blobs".utf8)).openDirectory(Array("sha256".utf8))
             entry = try select(
-                try dir.open(Array("index.json".utf8), flags: O_RDONLY).readToEnd(limit: DocumentLimit.layoutIndex),
-                name: source ?? name, explicit: source != nil, in: path)
+                ImageLayout.index(of: dir, path: path), name: source ?? name, explicit: source != nil, in: path)
             try copy(entry.descriptor, from: blobs)
         } else {
-            let index = try importArchive(path)
+            let index = try ImageLayout.decodeIndex(importArchive(path), path: path)
             entry = try select(index, name: source ?? name, explicit: source != nil, in: path)
             try copy(entry.descriptor, from: nil)
         }
@@ -60,15 +59,9 @@ public struct ImageImporter {
     /// The entry of a source `index.json` to import.
     /// `name` is matched against the ref name and containerd's image name; without a match (or a
     /// name) the source's only image is taken, unless `source` named one explicitly.
-    private func select(_ indexBytes: [UInt8], name: String?, explicit: Bool = false, in path: String) throws
+    private func select(_ index: ImageIndexDocument, name: String?, explicit: Bool = false, in path: String) throws
         -> IndexEntry
     {
-        let index: ImageIndexDocument
-        do {
-            index = try JSONDecoder().decode(ImageIndexDocument.self, from: Data(indexBytes))
-        } catch {
-            throw ContentError.invalidImage("\(path): index.json cannot be read: \(error)")
-        }
         let named = index.manifests.filter {
             name != nil
                 && ($0.annotations?[Annotations.refName] == name
