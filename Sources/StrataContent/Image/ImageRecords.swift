@@ -55,7 +55,6 @@ extension ContentStore {
         if !found { throw ContentError.imageNotFound(name) }
     }
 
-
     /// Stores `bytes` (a config, a manifest) as a blob and returns its digest.
     public func put(_ bytes: [UInt8], lease: String? = nil) throws -> Digest {
         let digest = Digest.sha256(bytes)
