@@ -53,8 +53,8 @@ let package = Package(
         .systemLibrary(
             name: "CZstd", pkgConfig: "libzstd",
             providers: [.apt(["libzstd-dev"])]),
-        // Lowest first; each target may import only targets above it in this list (scripts/check-deps
-        // reads the order from here, and the README's architecture section explains each).
+        // Lowest first, as in README.md's module map, which says what each may import
+        // (scripts/check-deps.py enforces the map and that every dependency here is imported).
         .target(
             name: "StrataFS",
             dependencies: [
@@ -202,9 +202,6 @@ let package = Package(
             dependencies: [
                 "StrataChanges",
                 "StrataFS",
-                "StrataLayers",
-                "StrataSnapshots",
-                "StrataStore",
                 "StrataTestSupport",
             ],
             swiftSettings: strictSwift),

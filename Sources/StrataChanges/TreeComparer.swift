@@ -30,11 +30,11 @@ public struct TreeComparer {
     /// sink stopped the walk.
     @discardableResult
     public func compare(lower: Handle?, upper: Handle, into sink: inout some ChangeSink) throws -> Bool {
-        let differ = DirectoryComparer(
+        let comparer = DirectoryComparer(
             policy: xattrPolicy,
             rule: SameFileRule(
                 policy: xattrPolicy, check: copiedAt.map { .evidence(untouchedSince: $0) } ?? .containerd))
         let root = DirectoryJob(.handles(lower: lower, upper: upper), prefix: [])
-        return try WalkScheduler(differ: differ).run(root, workers: workers, sink: &sink)
+        return try WalkScheduler(comparer: comparer).run(root, workers: workers, sink: &sink)
     }
 }

@@ -30,9 +30,9 @@ public struct Xattrs: Sendable, Hashable {
 public enum XattrPolicy: String, Sendable, CaseIterable {
     /// Only `security.capability`, exactly as containerd.
     case capability
-    /// Every xattr except overlayfs bookkeeping (`trusted.overlay.*`, the names StrataOverlay's
-    /// `OverlayXattr` lists): the one overlay fact below that module, so that every comparer
-    /// and reader of xattrs leaves them out alike.
+    /// Every xattr except overlayfs' own in its `trusted.overlay.*` form (containerd's rule): the
+    /// one overlay fact below StrataOverlay, kept here so that every reader of xattrs leaves them
+    /// out alike.
     case all
 
     public static let capabilityName = "security.capability"

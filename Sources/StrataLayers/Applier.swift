@@ -113,7 +113,7 @@ public struct Applier {
     }
 
     /// Applies the layer file at `layer` onto the directory at `root`. A regular file is read
-    /// through memory mappings (no copy between the page cache and the unpacker); it must not be
+    /// through memory mappings (no copy between the page cache and the tar applier); it must not be
     /// truncated while it is applied. Anything else (a pipe, a device) is read.
     public func apply(layer: String, root: String) throws -> ApplyResult {
         try apply(file: Handle.openFile(path: layer), to: Handle.openDirectory(path: root))

@@ -11,7 +11,7 @@ import StrataStreams
     import Glibc
 #endif
 
-/// The comparer: writes the OCI layer that turns one directory tree into another.
+/// The differ: writes the OCI layer that turns one directory tree into another.
 ///
 /// One pass over the data: the change stream feeds the tar writer, whose bytes are digested (the
 /// diffID), compressed, and digested again (the blob digest) on their way to the output. The same

@@ -16,10 +16,11 @@ public struct Platform: Codable, Hashable, Sendable {
         self.variant = variant
     }
 
-    /// `OS/ARCH`, as `linux/amd64`; nil for anything else.
+    /// `OS/ARCH`, as `linux/amd64` (empty parts, as in `linux//amd64`, are skipped); nil for
+    /// anything else.
     public init?(parsing text: String) {
-        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { return nil }
+        let parts = text.split(separator: "/")
+        guard parts.count == 2 else { return nil }
         self.init(architecture: String(parts[1]), os: String(parts[0]))
     }
 

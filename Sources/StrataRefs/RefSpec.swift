@@ -23,7 +23,7 @@ public enum RefSpec: Equatable, Sendable, CustomStringConvertible {
     public init(parsing s: String, in context: Context = .ref) throws {
         if s == "scratch" {
             self = .scratch
-        } else if s.hasPrefix("snapshot:"), s.count > 9 {
+        } else if s.hasPrefix("snapshot:"), s.count > 9 || context == .patch {
             self = .snapshot(String(s.dropFirst(9)))
         } else if context == .patch {
             guard !s.hasPrefix("image:") else {

@@ -74,7 +74,7 @@ extension LocalSnapshotter {
         defer { try? directory.unlink(name, directory: true) }
         let target = path + "/" + String(decoding: name, as: UTF8.self)
         guard let mount = backend.stackMount(base: path, layers: ids) else {
-            throw SnapshotError.unavailable("the \(name) snapshotter cannot stack layers")
+            throw SnapshotError.unavailable("the \(self.name) snapshotter cannot stack layers")
         }
         try Mounter.mount([mount], at: target)
         defer { try? Mounter.unmount(target, detach: true) }

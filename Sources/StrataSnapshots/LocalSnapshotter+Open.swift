@@ -10,9 +10,7 @@ extension LocalSnapshotter {
     public static func open(
         _ name: String, root: Handle, rootPath: String, metadata: MetadataDB, rootLock: Handle? = nil
     ) throws -> LocalSnapshotter {
-        guard backends.contains(name) else {
-            throw SnapshotError.unavailable("unknown snapshotter \(name) (overlay or native)")
-        }
+        guard backends.contains(name) else { throw SnapshotBackends.unknown(name) }
         var dir = root
         for component in ["snapshots", name] {
             let n = Array(component.utf8)

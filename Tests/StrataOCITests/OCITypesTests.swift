@@ -10,6 +10,7 @@ import Testing
 @Suite struct OCITypesTests {
     @Test func platformParsing() {
         #expect(Platform(parsing: "linux/arm64") == Platform(architecture: "arm64", os: "linux"))
+        #expect(Platform(parsing: "linux//amd64") == Platform(architecture: "amd64", os: "linux"))
         for bad in ["linux", "linux/", "/amd64", "linux/amd64/v8", "", "/"] {
             #expect(Platform(parsing: bad) == nil, "\(bad)")
         }

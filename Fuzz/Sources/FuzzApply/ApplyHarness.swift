@@ -9,7 +9,7 @@ import StrataStreams
 private let sentinel = Sentinel(harness: "FuzzApply")
 
 /// The whole apply path, as `strata apply` and the Diff service run it: compression detection
-/// (gzip, zstd, plain), the digests, the tar reader and the unpacker, into ROOT inside the
+/// (gzip, zstd, plain), the digests, the tar reader and the tar applier, into ROOT inside the
 /// sentinel tree. Errors are rejected layers; a change outside ROOT, a trap or a sanitizer report
 /// is a finding. ROOT is emptied after every input.
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -1,6 +1,6 @@
 import StrataFS
 
-/// How a layer is unpacked.
+/// How a tar stream is applied (`TarApplier`).
 public struct ApplyOptions {
     /// Set owners from the headers. Defaults to true only when running as root, as GNU tar does.
     public var sameOwner: Bool
@@ -26,7 +26,7 @@ public struct ApplyOptions {
     }
 }
 
-/// A failure while unpacking, naming the entry.
+/// A failure while applying a tar stream, naming the entry.
 public struct EntryError: Error, CustomStringConvertible {
     public var entry: String
     public var reason: String

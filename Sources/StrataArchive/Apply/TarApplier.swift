@@ -5,7 +5,7 @@ import StrataOverlay
     import Glibc
 #endif
 
-/// Unpacks a tar stream onto a root directory with containerd's applier semantics, and never
+/// Applies a tar stream onto a root directory with containerd's applier semantics, and never
 /// writes outside the root.
 ///
 /// Guarantees: each name is cleaned lexically, its parent resolved inside the root (symlinks

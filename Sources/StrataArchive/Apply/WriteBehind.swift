@@ -6,14 +6,14 @@ import StrataStreams
 /// Writes regular files' data and final metadata on background threads, behind the thread that
 /// reads the tar stream and creates entries in order.
 ///
-/// Why: writing file data is most of an unpack's kernel time, and one thread doing it in order
-/// leaves the other cores idle. What keeps it correct: the unpacker has already created each file
+/// Why: writing file data is most of an apply's kernel time, and one thread doing it in order
+/// leaves the other cores idle. What keeps it correct: the tar applier has already created each file
 /// (exclusively, at its place in the stream), and every job here works on that file's open
 /// descriptor, never on a path, so a later entry replacing or removing the path cannot redirect a
 /// write. The one later entry that touches the same inode, a hardlink to it, waits for `drain`
 /// first, and so does anything that must see finished files (directory times, the end).
 ///
-/// A file's jobs all run on one lane, in order: data, then owner, mode and times, as the unpacker
+/// A file's jobs all run on one lane, in order: data, then owner, mode and times, as the tar applier
 /// does them itself. Memory is bounded: at most `maxBytes` of data and `maxFiles` open files wait.
 final class WriteBehind: @unchecked Sendable {
     /// A created file whose data and metadata are still to be written.
@@ -44,7 +44,7 @@ final class WriteBehind: @unchecked Sendable {
 
     private let condition = NSCondition()
     private var lanes: [Deque<[Job]>]
-    /// Batches being filled by the unpacker's thread, one per lane, not yet visible to writers.
+    /// Batches being filled by the tar applier's thread, one per lane, not yet visible to writers.
     private var filling: [[Job]]
     private var fillingBytes = 0
     private var queuedBytes = 0

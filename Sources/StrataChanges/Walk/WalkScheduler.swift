@@ -8,7 +8,7 @@ import Foundation
 /// descriptors), so memory stays bounded however large the tree. When the consumer needs a job
 /// no worker has started, it runs the job itself; with no workers the walk is sequential.
 final class WalkScheduler: @unchecked Sendable {
-    private let differ: DirectoryComparer
+    private let comparer: DirectoryComparer
     private let condition = NSCondition()
     private var stack: [DirectoryJob] = []
     private var waiting = 0
@@ -16,8 +16,8 @@ final class WalkScheduler: @unchecked Sendable {
     private var liveWorkers = 0
     private let window: Int
 
-    init(differ: DirectoryComparer, window: Int = 256) {
-        self.differ = differ
+    init(comparer: DirectoryComparer, window: Int = 256) {
+        self.comparer = comparer
         self.window = window
     }
 
@@ -59,7 +59,7 @@ final class WalkScheduler: @unchecked Sendable {
     private func execute(_ job: DirectoryJob) {
         var items: [DirectoryJob.Item] = []
         var failure: Error?
-        do { items = try differ.run(job) } catch { failure = error }
+        do { items = try comparer.run(job) } catch { failure = error }
         condition.withLock {
             job.items = items
             job.error = failure

@@ -5,7 +5,7 @@ import StrataOCI
 /// An image as the graph of documents it is in a content store (an index, its manifests, their
 /// configs and layers), read for one platform. Every document is read through `decode`, which
 /// refuses one larger than its `DocumentLimit` before reading it. Import, export, unpack, commit,
-/// push and pull all walk images through this one type.
+/// refs and push walk stored images through this one type; pull picks an index's entry with it.
 public struct ImageGraph: Sendable {
     public let content: ContentStore
     public var platform: Platform

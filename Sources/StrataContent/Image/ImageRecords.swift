@@ -25,7 +25,7 @@ extension ContentStore {
     /// Every entry of `index.json` (named or not: unnamed ones are still images gc keeps),
     /// sorted by name.
     public func images() throws -> [ImageRecord] {
-        try ImageLayout.index(of: layout, path: layout.displayPath).manifests.map {
+        try ImageLayout.index(of: layout, describedAs: "\(layout.displayPath)/index.json").manifests.map {
             ImageRecord(name: $0.annotations?[Annotations.refName] ?? "", target: $0.descriptor)
         }.sorted { $0.name < $1.name }
     }

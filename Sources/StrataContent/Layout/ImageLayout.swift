@@ -51,22 +51,25 @@ public enum ImageLayout {
         (entry["annotations"] as? [String: Any])?[Annotations.refName] as? String
     }
 
-    static func readIndex(_ dir: Handle) throws -> [UInt8] {
-        try dir.open(indexName, flags: O_RDONLY | O_NOFOLLOW).readToEnd(limit: DocumentLimit.layoutIndex)
+    static func readIndex(_ dir: Handle, followingSymlink: Bool = false) throws -> [UInt8] {
+        let flags = O_RDONLY | (followingSymlink ? 0 : O_NOFOLLOW)
+        return try dir.open(indexName, flags: flags).readToEnd(limit: DocumentLimit.layoutIndex)
     }
 
-    /// The `index.json` of the layout `dir` (no larger than `DocumentLimit.layoutIndex`, not a
-    /// symlink), decoded; `path` names the layout in errors.
-    public static func index(of dir: Handle, path: String) throws -> ImageIndexDocument {
-        try decodeIndex(readIndex(dir), path: path)
+    /// The `index.json` of the layout `dir`, no larger than `DocumentLimit.layoutIndex`, decoded;
+    /// `name` calls it that in errors. A store's own is never a symlink; a source layout's may be.
+    public static func index(of dir: Handle, describedAs name: String, followingSymlink: Bool = false) throws
+        -> ImageIndexDocument
+    {
+        try decodeIndex(readIndex(dir, followingSymlink: followingSymlink), describedAs: name)
     }
 
-    /// `bytes` decoded as the `index.json` of the layout (or layout archive) `path`.
-    public static func decodeIndex(_ bytes: [UInt8], path: String) throws -> ImageIndexDocument {
+    /// `bytes` decoded as an `index.json` (a layout's or a layout archive's), called `name` in errors.
+    public static func decodeIndex(_ bytes: [UInt8], describedAs name: String) throws -> ImageIndexDocument {
         do {
             return try JSONDecoder().decode(ImageIndexDocument.self, from: Data(bytes))
         } catch {
-            throw ContentError.invalidImage("\(path)/index.json cannot be read: \(error)")
+            throw ContentError.invalidImage("\(name) cannot be read: \(error)")
         }
     }
 

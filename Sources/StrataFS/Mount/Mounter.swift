@@ -27,7 +27,7 @@ public enum Mounter {
                 try call("mount overlay", target) { strata_mount("overlay", target, "overlay", flags, data) }
             default:
                 // Mounts may come from a gRPC client (the Diff service): no other type is mounted.
-                throw FSError("mount type \(m.type) is not supported:", path: target, errno: .invalidArgument)
+                throw UnsupportedMount(type: m.type)
             }
         }
     }
@@ -78,4 +78,13 @@ public enum Mounter {
         let r = body()
         if r < 0 { throw FSError(op, path: path, errno: Errno(rawValue: -r)) }
     }
+}
+
+/// A mount of a type Strata does not perform: only bind and overlay mounts are.
+public struct UnsupportedMount: Error, CustomStringConvertible {
+    public var type: String
+
+    public init(type: String) { self.type = type }
+
+    public var description: String { "mount type \(type) is not supported" }
 }

@@ -62,7 +62,6 @@ public struct StreamProcessors: Sendable {
         try self.init(toml: String(decoding: data, as: UTF8.self), source: path)
     }
 
-    /// The processor for `mediaType`, if one is declared.
     /// The state root's configuration file, where `[stream_processors]` is declared for every
     /// command and service that uses the root.
     public static let rootConfigFile = "strata.toml"
@@ -77,6 +76,7 @@ public struct StreamProcessors: Sendable {
         return try StreamProcessors(contentsOf: file)
     }
 
+    /// The processor for `mediaType`, if one is declared.
     public func processor(accepting mediaType: String) -> StreamProcessor? {
         processors.first { $0.accepts.contains(mediaType) }
     }

@@ -41,7 +41,7 @@ enum RPCStatus {
             case .noSpace: return .resourceExhausted
             default: return .unknown
             }
-        case is StateRootError: return .unavailable
+        case is StateRootError, is UnsupportedMount: return .unavailable
         case is FilterError, is RequestError: return .invalidArgument
         default: return .unknown
         }

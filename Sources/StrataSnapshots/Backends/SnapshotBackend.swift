@@ -33,7 +33,11 @@ enum SnapshotBackends {
         switch name {
         case "native": return NativeBackend()
         case "overlay": return try OverlayBackend(checking: path)
-        default: throw SnapshotError.unavailable("unknown snapshotter \(name) (overlay or native)")
+        default: throw unknown(name)
         }
+    }
+
+    static func unknown(_ name: String) -> SnapshotError {
+        .unavailable("unknown snapshotter \(name) (overlay or native)")
     }
 }

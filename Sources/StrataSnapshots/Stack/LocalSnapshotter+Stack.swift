@@ -36,9 +36,11 @@ extension LocalSnapshotter {
             return (out, origins)
         }
         guard !stack.isEmpty else { throw SnapshotError.invalidKey(key) }
-        // The mount data of the stack (with the new top layer) must fit in a page.
-        let mount = backend.stackMount(base: path, layers: [0] + stack.reversed().map(\.id))
-        guard let mount, mount.options.joined(separator: ",").utf8.count < 3_800 else {
+        // The stack's lower directories (with the new top layer) must fit in one mount's data.
+        let lowers = backend.stackMount(base: path, layers: [0] + stack.reversed().map(\.id))?.options.first {
+            $0.hasPrefix("lowerdir=")
+        }
+        guard let lowers, lowers.utf8.count < 3_800 else {
             throw SnapshotError.unavailable(
                 "snapshot \(key): \(stack.count) layers are more than one overlay mount can stack here")
         }

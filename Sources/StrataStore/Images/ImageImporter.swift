@@ -38,11 +38,11 @@ public struct ImageImporter {
         let entry: IndexEntry
         if let dir = try? Handle.openDirectory(path: path) {
             let blobs = try dir.openDirectory(Array("blobs".utf8)).openDirectory(Array("sha256".utf8))
-            entry = try select(
-                ImageLayout.index(of: dir, path: path), name: source ?? name, explicit: source != nil, in: path)
+            let index = try ImageLayout.index(of: dir, describedAs: "\(path): index.json", followingSymlink: true)
+            entry = try select(index, name: source ?? name, explicit: source != nil, in: path)
             try copy(entry.descriptor, from: blobs)
         } else {
-            let index = try ImageLayout.decodeIndex(importArchive(path), path: path)
+            let index = try ImageLayout.decodeIndex(importArchive(path), describedAs: "\(path): index.json")
             entry = try select(index, name: source ?? name, explicit: source != nil, in: path)
             try copy(entry.descriptor, from: nil)
         }
