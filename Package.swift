@@ -160,7 +160,8 @@ let package = Package(
         .target(
             name: "StrataService",
             dependencies: [
-                "CStrata", "StrataContent", "StrataFS", "StrataLayers", "StrataOCI", "StrataProcessors",
+                "CStrata", "StrataContent", "StrataFS", "StrataLayers", "StrataOCI", "StrataOverlay",
+                "StrataProcessors",
                 "StrataSnapshots", "StrataStore", "StrataStreams",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
@@ -388,8 +389,10 @@ let package = Package(
                 "StrataLayers",
                 "StrataService",
                 "StrataStore",
+                "StrataStreams",
                 "StrataTestSupport",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),

@@ -61,3 +61,44 @@ import Testing
         }
     }
 }
+
+/// What overlay mounts say about their layers, and when an upper directory holds exactly a
+/// diff's changes (the Diff service's rule for another snapshotter's mounts).
+@Suite struct OverlayDirectoriesTests {
+    func overlay(_ options: String...) -> [Mount] { [Mount(type: "overlay", source: "overlay", options: options)] }
+
+    @Test func mountsAreRead() {
+        #expect(
+            OverlayDirectories(
+                overlay("workdir=/s/3/work", "upperdir=/s/3/fs", "lowerdir=/s/2/fs:/s/1/fs", "index=off"))
+                == OverlayDirectories(upper: "/s/3/fs", lowers: ["/s/2/fs", "/s/1/fs"]))
+        #expect(
+            OverlayDirectories([Mount(type: "bind", source: "/s/1/fs", options: ["ro", "rbind"])])
+                == OverlayDirectories(upper: nil, lowers: ["/s/1/fs"]))
+        // Unknown options (user xattrs, id maps), no lowers, or two mounts: not read.
+        #expect(OverlayDirectories(overlay("lowerdir=/a:/b", "userxattr")) == nil)
+        #expect(OverlayDirectories(overlay("upperdir=/u", "workdir=/w")) == nil)
+        #expect(OverlayDirectories(overlay("lowerdir=/a::/b")) == nil)
+        #expect(OverlayDirectories(overlay("lowerdir=/a") + overlay("lowerdir=/b")) == nil)
+        #expect(OverlayDirectories([Mount(type: "tmpfs", source: "tmpfs", options: [])]) == nil)
+    }
+
+    @Test func theUpperDirectoryIsTheDiffOnlyWhenTheLowersAreTheSame() {
+        let active = overlay("workdir=/s/3/work", "upperdir=/s/3/fs", "lowerdir=/s/2/fs:/s/1/fs")
+        let parentView = overlay("lowerdir=/s/2/fs:/s/1/fs")
+        #expect(OverlayDirectories.layer(of: active, over: parentView)?.layer == "/s/3/fs")
+        // containerd 1.6 gives a one-parent View as a bind mount of that parent.
+        let single = overlay("workdir=/s/2/work", "upperdir=/s/2/fs", "lowerdir=/s/1/fs")
+        let bind = [Mount(type: "bind", source: "/s/1/fs", options: ["ro", "rbind"])]
+        #expect(OverlayDirectories.layer(of: single, over: bind)?.layer == "/s/2/fs")
+        // A committed snapshot's View over its parent's (BuildKit): the top lowerdir is the layer.
+        let committed = overlay("lowerdir=/s/3/fs:/s/2/fs:/s/1/fs")
+        #expect(OverlayDirectories.layer(of: committed, over: parentView)?.layer == "/s/3/fs")
+        #expect(OverlayDirectories.layer(of: committed, over: parentView)?.lowers == ["/s/2/fs", "/s/1/fs"])
+        // Another base, or a writable lower: walk both trees.
+        #expect(OverlayDirectories.layer(of: active, over: bind) == nil)
+        #expect(OverlayDirectories.layer(of: committed, over: bind) == nil)
+        #expect(OverlayDirectories.layer(of: active, over: active) == nil)
+        #expect(OverlayDirectories.layer(of: parentView, over: []) == nil)
+    }
+}

@@ -3,6 +3,7 @@ import Logging
 import StrataFS
 import StrataLayers
 import StrataOCI
+import StrataOverlay
 import StrataProcessors
 import StrataSnapshots
 import StrataStore
@@ -94,10 +95,23 @@ struct DiffService: Containerd_Services_Diff_V1_Diff.SimpleServiceProtocol {
                         "diff of snapshot \(upper.name) against its parent: \(method.rawValue), \(layer.digest)")
                     return layer
                 }
-                logger.debug("diff of mounts: walked")
                 return try trees.with(left, readOnly: true) { lower in
-                    try trees.with(right, readOnly: true) { upper in
-                        try differ.store(.trees(lower: lower, upper: upper))
+                    // Mounts of another snapshotter (containerd's overlayfs): its upper directory
+                    // alone, when the mounts prove it holds exactly the changes.
+                    if let layer = OverlayDirectories.layer(of: right, over: left)?.layer {
+                        do {
+                            let d = try differ.store(
+                                .overlayUpper(lower: lower, upper: Handle.openDirectory(path: layer)))
+                            logger.debug("diff of mounts: overlay upper directory \(layer), \(d.digest)")
+                            return d
+                        } catch let e as UpperDirError {
+                            logger.debug("diff of mounts: \(e); walking both trees")
+                        }
+                    }
+                    return try trees.with(right, readOnly: true) { upper in
+                        let d = try differ.store(.trees(lower: lower, upper: upper))
+                        logger.debug("diff of mounts: walked both trees, \(d.digest)")
+                        return d
                     }
                 }
             }
