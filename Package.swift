@@ -387,6 +387,7 @@ let package = Package(
                 "StrataChanges",
                 "StrataFS",
                 "StrataLayers",
+                "StrataProcessors",
                 "StrataService",
                 "StrataStore",
                 "StrataStreams",

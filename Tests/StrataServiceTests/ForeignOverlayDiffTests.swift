@@ -4,6 +4,7 @@ import Logging
 import StrataChanges
 import StrataFS
 import StrataLayers
+import StrataProcessors
 import StrataStore
 import StrataStreams
 import StrataTestSupport
@@ -96,7 +97,10 @@ import Testing
         // The layer applied onto a copy of the parents' merged tree gives the snapshot's.
         let applied = t.directory("applied")
         try await withMounted(t, "lowerdir=\(l2):\(l1)") { try await Tool.check("cp", ["-a", $0 + "/.", applied]) }
-        let digest = try #require(Digest(parsing: response.diff.digest))
+        guard let digest = Digest(parsing: response.diff.digest) else {
+            Issue.record("the layer's digest \(response.diff.digest) does not parse")
+            return
+        }
         _ = try Applier().apply(file: root.content.open(digest), to: Handle.openDirectory(path: applied))
         try await withMounted(t, "lowerdir=\(u):\(l2):\(l1)") { merged in
             let difference = try TreeVerifier(times: .seconds).firstDifference(
