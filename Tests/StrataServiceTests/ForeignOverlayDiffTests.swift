@@ -60,8 +60,7 @@ import Testing
                 """,
             ])
         let lowers = "lowerdir=\(l2):\(l1)"
-        try await Tool.check("mount", ["-t", "overlay", "overlay", "-o", "\(lowers),upperdir=\(u),workdir=\(w)", m])
-        do {
+        try await Tool.withMount(["-t", "overlay", "overlay", "-o", "\(lowers),upperdir=\(u),workdir=\(w)"], at: m) {
             try await Tool.check(
                 "sh",
                 [
@@ -72,10 +71,6 @@ import Testing
                     && mkdir -p new/sub && echo f > new/sub/f && chmod 700 dir && touch two && rm etc/keep
                     """,
                 ])
-            try await Tool.check("umount", [m])
-        } catch {
-            _ = try? await Tool.run("umount", ["-l", m])
-            throw error
         }
 
         let root = try StateRoot(path: t.at("root"))
@@ -112,14 +107,7 @@ import Testing
     /// Mounts a read-only overlay with `options` for `body`.
     func withMounted(_ t: TempDirectory, _ options: String, _ body: (String) async throws -> Void) async throws {
         let at = t.directory("view-\(UInt32.random(in: 0...UInt32.max))")
-        try await Tool.check("mount", ["-t", "overlay", "overlay", "-o", options + ",ro", at])
-        do {
-            try await body(at)
-            try await Tool.check("umount", [at])
-        } catch {
-            _ = try? await Tool.run("umount", ["-l", at])
-            throw error
-        }
+        try await Tool.withMount(["-t", "overlay", "overlay", "-o", options + ",ro"], at: at) { try await body(at) }
     }
 
     static func context() -> ServerContext {

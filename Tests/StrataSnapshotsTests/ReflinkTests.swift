@@ -17,14 +17,7 @@ import Testing
         let mnt = t.directory("xfs")
         try await Tool.check("truncate", ["-s", "320M", image])
         try await Tool.check("mkfs.xfs", ["-q", "-m", "reflink=1", image])
-        try await Tool.check("mount", ["-o", "loop", image, mnt])
-        do {
-            try await body(mnt)
-            try await Tool.check("umount", [mnt])
-        } catch {
-            _ = try? await Tool.run("umount", ["-l", mnt])
-            throw error
-        }
+        try await Tool.withMount(["-o", "loop", image], at: mnt) { try await body(mnt) }
     }
 
     static func freeBytes(_ path: String) -> UInt64 {

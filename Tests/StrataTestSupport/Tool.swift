@@ -52,6 +52,21 @@ public enum Tool {
         return r
     }
 
+    /// Runs `body` while `mount ARGUMENTS TARGET` is mounted, then unmounts it (lazily when
+    /// `body` failed, so the failure is the one reported).
+    public static func withMount(_ arguments: [String], at target: String, _ body: () async throws -> Void)
+        async throws
+    {
+        try await check("mount", arguments + [target])
+        do {
+            try await body()
+            try await check("umount", [target])
+        } catch {
+            _ = try? await run("umount", ["-l", target])
+            throw error
+        }
+    }
+
     /// Runs the strata CLI built with the tests.
     @discardableResult
     public static func strata(_ arguments: [String]) async throws -> ToolResult {
