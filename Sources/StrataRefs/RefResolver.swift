@@ -42,13 +42,8 @@ struct RefResolver {
     /// An image's layers: each with its blob, and with its chain ID snapshot when unpacked here.
     private func image(_ name: String) throws -> ResolvedRef {
         let record = try root.content.image(name)
-        let (_, manifest) = try ImageGraph(content: root.content).manifest(of: record.target)
-        let config = try ImageGraph(content: root.content).decode(ImageConfigRootFS.self, manifest.config)
+        let (manifest, config) = try ImageGraph(content: root.content).rootFS(of: record.target)
         let diffIDs = config.rootfs.diffIDs
-        guard diffIDs.count == manifest.layers.count else {
-            throw ContentError.invalidImage(
-                "config \(manifest.config.digest) lists \(diffIDs.count) diffIDs for \(manifest.layers.count) layers")
-        }
         let chain = config.chainIDs.map(\.description)
         var layers: [RefLayer] = []
         for (i, blob) in manifest.layers.enumerated() {

@@ -48,21 +48,42 @@ public struct ImageGraph: Sendable {
     /// Reads a stored JSON document, refused unread past its `DocumentLimit` (4 MiB for a
     /// manifest or index).
     public func decode<T: Decodable>(_ type: T.Type, _ d: Descriptor) throws -> T {
+        try Self.decode(type, read(d), of: d)
+    }
+
+    /// The bytes of the stored document `d`, refused unread past its `DocumentLimit`.
+    public func read(_ d: Descriptor) throws -> [UInt8] {
         let limit = DocumentLimit.bytes(for: d.mediaType)
         let tooLarge = ContentError.invalidImage(
             "\(d.digest) (\(d.mediaType)) is larger than the \(limit >> 20) MiB allowed for it")
         guard d.size <= limit else { throw tooLarge }
-        let bytes: [UInt8]
         do {
-            bytes = try content.open(d.digest).readToEnd(limit: limit)
+            return try content.open(d.digest).readToEnd(limit: limit)
         } catch let e as FSError where e.errno == .fileTooLarge {
             throw tooLarge
         }
+    }
+
+    /// `bytes`, the document `d`, decoded as `T`.
+    public static func decode<T: Decodable>(_ type: T.Type, _ bytes: [UInt8], of d: Descriptor) throws -> T {
         do {
             return try JSONDecoder().decode(T.self, from: Data(bytes))
         } catch {
             throw ContentError.invalidImage("\(d.digest) (\(d.mediaType)) cannot be read: \(error)")
         }
+    }
+
+    /// The manifest `target` stands for on this platform and its config's root filesystem,
+    /// which must list one diffID per layer.
+    public func rootFS(of target: Descriptor) throws -> (manifest: ImageManifest, config: ImageConfigRootFS) {
+        let (_, manifest) = try manifest(of: target)
+        let config = try decode(ImageConfigRootFS.self, manifest.config)
+        let diffIDs = config.rootfs.diffIDs.count
+        guard diffIDs == manifest.layers.count else {
+            throw ContentError.invalidImage(
+                "config \(manifest.config.digest) lists \(diffIDs) diffIDs for \(manifest.layers.count) layers")
+        }
+        return (manifest, config)
     }
 
     /// Every stored blob image `target` reaches, parents before children (an index's other

@@ -47,17 +47,17 @@ public struct ImageCommitter {
             var config: [String: Any]
             var layers: [Descriptor] = []
             if let baseImage {
-                let (_, manifest) = try ImageGraph(content: root.content, platform: platform).manifest(of: baseImage)
+                let graph = ImageGraph(content: root.content, platform: platform)
+                let (_, manifest) = try graph.manifest(of: baseImage)
+                // Read once: checked as a root filesystem, then edited as an object.
+                let baseConfig = try graph.read(manifest.config)
                 guard
-                    let baseChain = try ImageGraph(content: root.content).decode(
-                        ImageConfigRootFS.self, manifest.config
-                    )
-                    .chainIDs.last, baseChain.description == info.parent
+                    let baseChain = try ImageGraph.decode(ImageConfigRootFS.self, baseConfig, of: manifest.config)
+                        .chainIDs.last, baseChain.description == info.parent
                 else {
                     throw ImageError.notOverBase(key: key, parent: info.parent, image: base ?? "")
                 }
-                config = try ImageDocument.object(
-                    root.content.open(manifest.config.digest).readToEnd(limit: DocumentLimit.other))
+                config = try ImageDocument.object(baseConfig)
                 layers = manifest.layers
             } else {
                 guard info.parent == nil else { throw ImageError.noBase(key: key, parent: info.parent ?? "") }

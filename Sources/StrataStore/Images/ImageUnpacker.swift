@@ -53,10 +53,9 @@ public struct ImageUnpacker: Sendable {
 
     /// Unpacks the image whose manifest or index is `target`.
     public func unpack(_ target: Descriptor) throws -> Result {
-        let (_, manifest) = try ImageGraph(content: root.content, platform: platform).manifest(of: target)
-        let config = try ImageGraph(content: root.content).decode(ImageConfigRootFS.self, manifest.config)
+        let (manifest, config) = try ImageGraph(content: root.content, platform: platform).rootFS(of: target)
         let diffIDs = config.rootfs.diffIDs
-        guard diffIDs.count == manifest.layers.count, !diffIDs.isEmpty else {
+        guard !diffIDs.isEmpty else {
             throw ContentError.invalidImage(
                 "config \(manifest.config.digest) lists \(diffIDs.count) diffIDs for \(manifest.layers.count) layers")
         }
