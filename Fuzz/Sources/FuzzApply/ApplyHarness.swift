@@ -14,21 +14,10 @@ private let sentinel = Sentinel(harness: "FuzzApply")
 /// is a finding. ROOT is emptied after every input.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    let sentinel = sentinel
-    if Plant.reached(data, size) {
-        sentinel.plantEscape()
-    } else {
-        do {
-            let root = try Handle.openDirectory(path: Sentinel.root)
-            _ = try Applier(options: ApplyOptions(), expectedDiffID: nil).apply(
-                MemorySource(bytes(data, size)), to: root)
-        } catch {
-            // a rejected layer
-        }
+    sentinel.run(data, size) {
+        let root = try Handle.openDirectory(path: Sentinel.root)
+        _ = try Applier(options: ApplyOptions(), expectedDiffID: nil).apply(MemorySource(bytes(data, size)), to: root)
     }
-    sentinel.check()
-    sentinel.wipe()
-    return 0
 }
 
 /// `LLVMFuzzerInitialize`: the seed mode, layers `Differ` writes from trees.

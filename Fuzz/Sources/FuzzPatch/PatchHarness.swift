@@ -18,32 +18,22 @@ private let sentinel = Sentinel(harness: "FuzzPatch", rootMount: true)
 /// are rejected input; a change outside ROOT, a trap or a sanitizer report is a finding.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    let sentinel = sentinel
-    let input = bytes(data, size)
-    if Plant.reached(data, size) {
-        sentinel.plantEscape()
-    } else {
-        do {
-            try PatchSeeds.makeBase(TreeBuilder(root: Handle.openDirectory(path: Sentinel.root)))
-            if input.first == UInt8(ascii: "{") {
-                let staging = Sentinel.root + "/.strata-patch"
-                mkdir(staging, 0o700)
-                mkdir(staging + "/staged", 0o700)
-                mkdir(staging + "/trash", 0o700)
-                try Data(input).write(to: URL(fileURLWithPath: staging + "/journal.json"))
-                _ = try PatchApplier(root: Sentinel.root).recover()
-            } else {
-                let path = Sentinel.scratch + "/input.patch"
-                try Data(input).write(to: URL(fileURLWithPath: path))
-                try PatchApplier(root: Sentinel.root).apply(PatchReader(path: path))
-            }
-        } catch {
-            // rejected input
+    sentinel.run(data, size) {
+        let input = bytes(data, size)
+        try PatchSeeds.makeBase(TreeBuilder(root: Handle.openDirectory(path: Sentinel.root)))
+        if input.first == UInt8(ascii: "{") {
+            let staging = Sentinel.root + "/.strata-patch"
+            mkdir(staging, 0o700)
+            mkdir(staging + "/staged", 0o700)
+            mkdir(staging + "/trash", 0o700)
+            try Data(input).write(to: URL(fileURLWithPath: staging + "/journal.json"))
+            _ = try PatchApplier(root: Sentinel.root).recover()
+        } else {
+            let path = Sentinel.scratch + "/input.patch"
+            try Data(input).write(to: URL(fileURLWithPath: path))
+            try PatchApplier(root: Sentinel.root).apply(PatchReader(path: path))
         }
     }
-    sentinel.check()
-    sentinel.wipe()
-    return 0
 }
 
 /// `LLVMFuzzerInitialize`: the seed mode, patches `PatchCreator` writes, and journals of their

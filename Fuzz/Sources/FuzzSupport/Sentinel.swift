@@ -62,6 +62,19 @@ public final class Sentinel: Sendable {
         before = Self.record()
     }
 
+    /// One input of a sentinel harness: the planted escape for the planted input, else `body`
+    /// (whose errors are rejected input); then the oracle (`check`) and `wipe`.
+    public func run(_ data: UnsafePointer<UInt8>, _ size: Int, _ body: () throws -> Void) -> CInt {
+        if Plant.reached(data, size) {
+            plantEscape()
+        } else {
+            do { try body() } catch {}
+        }
+        check()
+        wipe()
+        return 0
+    }
+
     /// Fails (a finding) when anything outside ROOT differs from the record, naming each entry.
     public func check() {
         let after = Self.record()
