@@ -27,6 +27,7 @@ let package = Package(
         .library(name: "StrataGC", targets: ["StrataGC"]),
         .library(name: "StrataPatch", targets: ["StrataPatch"]),
         .library(name: "StrataRegistry", targets: ["StrataRegistry"]),
+        .library(name: "StrataContainerdAPI", targets: ["StrataContainerdAPI"]),
         .library(name: "StrataService", targets: ["StrataService"]),
     ],
     dependencies: [
@@ -156,17 +157,26 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strictSwift),
-        // containerd's gRPC services over the stores; Generated/ is scripts/generate-protos.sh's output.
+        // containerd's gRPC API: messages, clients and servers, scripts/generate-protos.sh's output.
+        .target(
+            name: "StrataContainerdAPI",
+            dependencies: [
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: strictSwift),
+        // containerd's gRPC services over the stores.
         .target(
             name: "StrataService",
             dependencies: [
-                "CStrata", "StrataContent", "StrataFS", "StrataLayers", "StrataOCI", "StrataOverlay",
+                "CStrata", "StrataContainerdAPI", "StrataContent", "StrataFS", "StrataLayers", "StrataOCI",
+                "StrataOverlay",
                 "StrataProcessors",
                 "StrataSnapshots", "StrataStore", "StrataStreams",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
-                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -385,6 +395,7 @@ let package = Package(
             name: "StrataServiceTests",
             dependencies: [
                 "StrataChanges",
+                "StrataContainerdAPI",
                 "StrataFS",
                 "StrataLayers",
                 "StrataProcessors",

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Regenerates Sources/StrataService/Generated/ from containerd's protos.
+# Regenerates Sources/StrataContainerdAPI/ (containerd's gRPC API, messages, clients and servers)
+# from containerd's protos.
 #
 # Inputs: the protos of containerd 1.6 that Debian's golang-github-containerd-containerd-dev installs
 # under /usr/share/gocode (read there, never copied into this repository), and Protos/, the side
@@ -26,16 +27,22 @@ for product in protoc-gen-swift protoc-gen-grpc-swift-2; do
 done
 bin=$(swift build -c release --package-path scripts/protoc-plugins --scratch-path "$scratch" --show-bin-path)
 
-out=Sources/StrataService/Generated
+out=Sources/StrataContainerdAPI
 rm -rf "$out"
 mkdir -p "$out"
 api=github.com/containerd/containerd/api
 protos=(
     "$api/types/mount.proto"
     "$api/types/descriptor.proto"
+    "$api/types/metrics.proto"
+    "$api/types/task/task.proto"
     "$api/services/snapshots/v1/snapshots.proto"
     "$api/services/content/v1/content.proto"
     "$api/services/diff/v1/diff.proto"
+    "$api/services/containers/v1/containers.proto"
+    "$api/services/tasks/v1/tasks.proto"
+    "$api/services/images/v1/images.proto"
+    "$api/services/leases/v1/leases.proto"
 )
 includes=(-I "$gocode" -I "$gocode/github.com/gogo/protobuf" -I /usr/include -I Protos)
 protoc "${includes[@]}" \

@@ -1,5 +1,6 @@
 import Foundation
 import GRPCCore
+import StrataContainerdAPI
 import StrataStore
 import StrataTestSupport
 import SwiftProtobuf

@@ -1,5 +1,6 @@
 import Foundation
 import GRPCCore
+import StrataContainerdAPI
 import StrataContent
 import StrataStreams
 import SwiftProtobuf

@@ -1,4 +1,5 @@
 import Foundation
+import StrataContainerdAPI
 import StrataContent
 import StrataFS
 import StrataOCI

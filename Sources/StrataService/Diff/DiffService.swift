@@ -1,5 +1,6 @@
 import GRPCCore
 import Logging
+import StrataContainerdAPI
 import StrataFS
 import StrataLayers
 import StrataOCI

@@ -1,4 +1,5 @@
 import GRPCCore
+import StrataContainerdAPI
 import StrataSnapshots
 import SwiftProtobuf
 
