@@ -28,6 +28,7 @@ let package = Package(
         .library(name: "StrataPatch", targets: ["StrataPatch"]),
         .library(name: "StrataRegistry", targets: ["StrataRegistry"]),
         .library(name: "StrataContainerdAPI", targets: ["StrataContainerdAPI"]),
+        .library(name: "StrataContainerd", targets: ["StrataContainerd"]),
         .library(name: "StrataService", targets: ["StrataService"]),
     ],
     dependencies: [
@@ -166,6 +167,18 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             swiftSettings: strictSwift),
+        // A client of a containerd daemon: diff and commit its containers' snapshots.
+        .target(
+            name: "StrataContainerd",
+            dependencies: [
+                "StrataContainerdAPI", "StrataContent", "StrataFS", "StrataLayers", "StrataOCI", "StrataOverlay",
+                "StrataStreams",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSwift),
         // containerd's gRPC services over the stores.
         .target(
             name: "StrataService",
@@ -186,8 +199,9 @@ let package = Package(
         .executableTarget(
             name: "strata",
             dependencies: [
-                "StrataArchive", "StrataChanges", "StrataCompression", "StrataContent", "StrataDatabase", "StrataFS",
-                "StrataGC", "StrataLayers", "StrataOCI", "StrataPatch", "StrataProcessors", "StrataRefs",
+                "StrataArchive", "StrataChanges", "StrataCompression", "StrataContainerd", "StrataContent",
+                "StrataDatabase", "StrataFS", "StrataGC", "StrataLayers", "StrataOCI", "StrataPatch", "StrataProcessors",
+                "StrataRefs",
                 "StrataRegistry", "StrataService", "StrataSnapshots", "StrataStore", "StrataStreams",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

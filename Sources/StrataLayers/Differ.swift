@@ -18,7 +18,9 @@ import StrataStreams
 /// trees and options always give the same bytes.
 public struct Differ {
     public var options: DiffOptions
-    public var onProgress: ((LayerProgress) -> Void)?
+    /// Called after each entry; throwing from it (a `CancellationError`, say) stops the diff, which
+    /// then throws that error.
+    public var onProgress: ((LayerProgress) throws -> Void)?
 
     public init(options: DiffOptions = DiffOptions()) { self.options = options }
 
@@ -52,7 +54,7 @@ public struct Differ {
             options: LayerWriterOptions(
                 sourceDateEpoch: options.sourceDateEpoch, nanosecondTimes: options.nanosecondTimes,
                 xattrPolicy: options.xattrs))
-        if let onProgress { writer.onProgress = { onProgress(LayerProgress(entries: $0, bytes: $1)) } }
+        if let onProgress { writer.onProgress = { try onProgress(LayerProgress(entries: $0, bytes: $1)) } }
         switch source {
         case .trees(let lower, let upper, let copiedAt):
             try TreeComparer(xattrPolicy: options.xattrs, copiedAt: copiedAt)
@@ -87,7 +89,7 @@ public enum ChangeSource {
     case overlayUpper(lower: Handle?, upper: Handle)
 
     /// The tree whose entries the layer carries.
-    var upper: Handle {
+    public var upper: Handle {
         switch self {
         case .trees(_, let upper, _), .overlayUpper(_, let upper): return upper
         }

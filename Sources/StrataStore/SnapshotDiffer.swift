@@ -23,17 +23,7 @@ public struct SnapshotDiffer {
     /// The ingest ref the layer is written under (containerd's `DiffRequest.ref`); a new one
     /// when nil.
     public var ref: String?
-    public var onProgress: ((LayerProgress) -> Void)?
-
-    /// How the changes were found.
-    public enum Method: String, Codable, Sendable {
-        /// The overlay upper directory, with only its own names looked up below.
-        case overlayUpper = "overlay-upper"
-        /// Both trees walked, the copy's change times sparing unchanged entries any comparison.
-        case evidence
-        /// Both whole trees walked and compared, as containerd's walking differ does.
-        case trees
-    }
+    public var onProgress: ((LayerProgress) throws -> Void)?
 
     /// What a snapshot is diffed against.
     public enum Base: Sendable, Equatable {
@@ -52,7 +42,7 @@ public struct SnapshotDiffer {
     }
 
     /// Diffs snapshot `key` against `base` into the content store.
-    public func diff(_ key: String, against base: Base = .parent) throws -> (Descriptor, Method) {
+    public func diff(_ key: String, against base: Base = .parent) throws -> (Descriptor, DiffMethod) {
         let layers = try snapshotter.layers(key)
         let base: String? =
             switch base {

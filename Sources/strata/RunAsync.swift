@@ -1,4 +1,6 @@
+import ArgumentParser
 import Dispatch
+import Foundation
 import Synchronization
 
 /// Waits for async library work from a command: `main` and the commands are synchronous, so the
@@ -13,5 +15,37 @@ func runAsync<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) thr
         done.signal()
     }
     done.wait()
+    return try result.withLock { $0! }.get()
+}
+
+/// `runAsync` for work that must tidy up when interrupted (a paused container resumed): SIGINT,
+/// SIGTERM and SIGHUP cancel the task instead of killing the process; the command then fails with
+/// the shell's code for that signal once the work has unwound.
+func runAsyncCancellable<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+    let result = Mutex<Result<T, any Error>?>(nil)
+    let caught = Mutex<Int32?>(nil)
+    let done = DispatchSemaphore(value: 0)
+    let task = Task {
+        let r: Result<T, any Error>
+        do { r = .success(try await body()) } catch { r = .failure(error) }
+        result.withLock { $0 = r }
+        done.signal()
+    }
+    let sources = [SIGINT, SIGTERM, SIGHUP].map { sig in
+        signal(sig, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+        source.setEventHandler {
+            caught.withLock { $0 = $0 ?? sig }
+            task.cancel()
+        }
+        source.resume()
+        return source
+    }
+    done.wait()
+    for s in sources { s.cancel() }
+    if let sig = caught.withLock({ $0 }) {
+        if case .failure(let e) = result.withLock({ $0! }) { Output.error("\(e)") }
+        throw ExitCode(128 + sig)
+    }
     return try result.withLock { $0! }.get()
 }

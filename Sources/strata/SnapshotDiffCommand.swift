@@ -26,7 +26,7 @@ struct SnapshotDiffCommand: ParsableCommand {
         var digest: String
         var size: Int64
         var annotations: [String: String]?
-        var method: SnapshotDiffer.Method
+        var method: DiffMethod
     }
 
     func run() throws {

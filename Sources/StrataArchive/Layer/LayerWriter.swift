@@ -37,8 +37,9 @@ public struct LayerWriter: ChangeSink {
     private var pendingLinks: [LinkKey: [[UInt8]]] = [:]
     /// Entries written so far.
     public private(set) var entries = 0
-    /// Called after each entry with the entry count and the tar bytes written.
-    public var onProgress: ((Int, Int64) -> Void)?
+    /// Called after each entry with the entry count and the tar bytes written; what it throws
+    /// stops the walk.
+    public var onProgress: ((Int, Int64) throws -> Void)?
 
     struct LinkKey: Hashable {
         var device: UInt64
@@ -65,7 +66,7 @@ public struct LayerWriter: ChangeSink {
         } else {
             try write(change, name: name)
         }
-        onProgress?(entries, tar.offset)
+        try onProgress?(entries, tar.offset)
         return .proceed
     }
 

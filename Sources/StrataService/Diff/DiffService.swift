@@ -96,25 +96,16 @@ struct DiffService: Containerd_Services_Diff_V1_Diff.SimpleServiceProtocol {
                         "diff of snapshot \(upper.name) against its parent: \(method.rawValue), \(layer.digest)")
                     return layer
                 }
-                return try trees.with(left, readOnly: true) { lower in
-                    // Mounts of another snapshotter (containerd's overlayfs): its upper directory
-                    // alone, when the mounts prove it holds exactly the changes.
-                    if let layer = OverlayDirectories.layer(of: right, over: left)?.layer {
-                        do {
-                            let d = try differ.store(
-                                .overlayUpper(lower: lower, upper: Handle.openDirectory(path: layer)))
-                            logger.debug("diff of mounts: overlay upper directory \(layer), \(d.digest)")
-                            return d
-                        } catch let e as UpperDirError {
-                            logger.debug("diff of mounts: \(e); walking both trees")
-                        }
-                    }
-                    return try trees.with(right, readOnly: true) { upper in
-                        let d = try differ.store(.trees(lower: lower, upper: upper))
-                        logger.debug("diff of mounts: walked both trees, \(d.digest)")
-                        return d
-                    }
+                // Mounts of another snapshotter (containerd's overlayfs): its upper directory
+                // alone, when the mounts prove it holds exactly the changes.
+                let outcome = try MountsDiffer(trees: trees).diff(upper: right, over: left) { try differ.store($0) }
+                if let why = outcome.fallback { logger.debug("diff of mounts: \(why); walking both trees") }
+                if let dir = outcome.upperDirectory {
+                    logger.debug("diff of mounts: overlay upper directory \(dir), \(outcome.result.digest)")
+                } else {
+                    logger.debug("diff of mounts: walked both trees, \(outcome.result.digest)")
                 }
+                return outcome.result
             }
         }
         var d = ProtoDescriptor(layer)

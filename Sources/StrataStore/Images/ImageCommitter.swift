@@ -41,11 +41,7 @@ public struct ImageCommitter {
             differ.lease = lease
             differ.onProgress = onProgress
             let (layer, _) = try differ.diff(key, against: .parent)
-            guard let diffID = layer.uncompressedDigest else {
-                throw ContentError.invalidImage("layer \(layer.digest) has no diffID")
-            }
-            var config: [String: Any]
-            var layers: [Descriptor] = []
+            var baseDocuments: (config: [UInt8], manifest: ImageManifest)?
             if let baseImage {
                 let graph = ImageGraph(content: root.content, platform: platform)
                 let (_, manifest) = try graph.manifest(of: baseImage)
@@ -57,33 +53,16 @@ public struct ImageCommitter {
                 else {
                     throw ImageError.notOverBase(key: key, parent: info.parent, image: base ?? "")
                 }
-                config = try ImageDocument.object(baseConfig)
-                layers = manifest.layers
+                baseDocuments = (baseConfig, manifest)
             } else {
                 guard info.parent == nil else { throw ImageError.noBase(key: key, parent: info.parent ?? "") }
-                config = ["architecture": platform.architecture, "os": platform.os, "config": [String: Any]()]
             }
-            let now = ISO8601DateFormatter().string(from: Date())
-            var rootfs = config["rootfs"] as? [String: Any] ?? ["type": "layers"]
-            rootfs["diff_ids"] = (rootfs["diff_ids"] as? [String] ?? []) + [diffID.description]
-            config["rootfs"] = rootfs
-            var entry: [String: Any] = ["created": now, "created_by": "strata image commit \(key)"]
-            if let message { entry["comment"] = message }
-            config["history"] = (config["history"] as? [[String: Any]] ?? []) + [entry]
-            config["created"] = now
-            let configBytes = try ImageDocument.bytes(config)
-            let configDescriptor = Descriptor(
-                mediaType: MediaType.config, digest: try root.content.put(configBytes, lease: lease),
-                size: Int64(configBytes.count))
-            var stacked = layer
-            stacked.annotations = nil  // the diffID is the config's; a manifest's layer needs none
-            let manifest = ImageManifest(
-                schemaVersion: 2, mediaType: MediaType.manifest, config: configDescriptor,
-                layers: layers + [stacked], annotations: nil)
-            let manifestBytes = try ImageDocument.bytes(manifest)
-            let target = Descriptor(
-                mediaType: MediaType.manifest, digest: try root.content.put(manifestBytes, lease: lease),
-                size: Int64(manifestBytes.count))
+            let documents = try CommitDocuments(
+                base: baseDocuments, layer: layer, platform: platform, createdBy: "strata image commit \(key)",
+                comment: message)
+            _ = try root.content.put(documents.config, lease: lease)
+            _ = try root.content.put(documents.manifest, lease: lease)
+            let target = documents.manifestDescriptor
             try root.content.setImage(name, target)
             return Result(manifest: target, layer: layer)
         }

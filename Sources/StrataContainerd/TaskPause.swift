@@ -1,0 +1,52 @@
+import StrataContainerdAPI
+
+/// A container's task paused for the length of some work, as `nerdctl commit` pauses it: only a
+/// running task is paused (one already paused is left so, a stopped one needs nothing), and it is
+/// resumed on every way out, an error or a cancellation (the CLI's signals) included.
+struct TaskPause {
+    let client: ContainerdClient
+    let container: String
+
+    /// The task's status; nil when the container has no task.
+    func status() async throws -> Containerd_V1_Types_Status? {
+        do {
+            return try await client.call("Tasks.Get", "task of container \(container)") {
+                try await client.tasks.get(.with { $0.containerID = container }, metadata: client.metadata()).process
+                    .status
+            }
+        } catch let e as ContainerdError where e.isNotFound {
+            return nil
+        }
+    }
+
+    /// Runs `body` with the task paused when `enabled` and it is running; says whether it paused
+    /// it.
+    func whilePaused<R>(enabled: Bool, onPaused: () -> Void, _ body: () async throws -> R) async throws -> (
+        R, paused: Bool
+    ) {
+        guard enabled, try await status() == .running else { return (try await body(), false) }
+        try await client.call("Tasks.Pause", "task of container \(container)") {
+            _ = try await client.tasks.pause(.with { $0.containerID = container }, metadata: client.metadata())
+        }
+        let result: R
+        do {
+            onPaused()
+            result = try await body()
+        } catch {
+            try? await resume()
+            throw error
+        }
+        try await resume()
+        return (result, true)
+    }
+
+    /// Resumes the task, in a task of its own: a cancelled caller (a signal) must still resume it.
+    private func resume() async throws {
+        let (client, container) = (client, container)
+        try await Task {
+            try await client.call("Tasks.Resume", "task of container \(container)") {
+                _ = try await client.tasks.resume(.with { $0.containerID = container }, metadata: client.metadata())
+            }
+        }.value
+    }
+}
