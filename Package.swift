@@ -291,6 +291,10 @@ let package = Package(
             ],
             swiftSettings: strictSwift),
         .testTarget(
+            name: "StrataContainerdTests",
+            dependencies: ["StrataContainerd", "StrataTestSupport"],
+            swiftSettings: strictSwift),
+        .testTarget(
             name: "StrataLayersTests",
             dependencies: [
                 "StrataArchive",
@@ -316,6 +320,7 @@ let package = Package(
                 "StrataContent",
                 "StrataDatabase",
                 "StrataFS",
+                "StrataOCI",
                 "StrataStore",
                 "StrataStreams",
                 "StrataTestSupport",

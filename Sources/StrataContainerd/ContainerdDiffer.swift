@@ -80,6 +80,7 @@ public struct ContainerdDiffer: Sendable {
                 let dir = try Handle.openDirectory(path: scratch)
                 let mounted = MountedTrees(scratch: dir, scratchPath: scratch)
                 let started = detect ? try ChangeClock.settle(in: dir) : nil
+                FaultPoint.reach("containerd.diff-started")
                 var differ = Differ(options: options)
                 differ.onProgress = { p in
                     if cancelled.value.load(ordering: .relaxed) { throw CancellationError() }
