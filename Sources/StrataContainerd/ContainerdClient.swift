@@ -29,9 +29,19 @@ public struct ContainerdClient: Sendable {
         let transport = try HTTP2ClientTransport.Posix(
             target: .unixDomainSocket(path: address), transportSecurity: .plaintext,
             serviceConfig: ServiceConfig(methodConfig: [everyMethod]))
-        return try await withGRPCClient(transport: transport) { grpc in
-            try await body(ContainerdClient(address: address, namespace: namespace, grpc: grpc))
+        // The connections run in a task of their own, not the caller's: a cancelled caller (a
+        // signal) must still be able to resume a task it paused and delete its lease.
+        let grpc = GRPCClient(transport: transport)
+        let connections = Task { try await grpc.runConnections() }
+        let result: Result<R, any Error>
+        do {
+            result = .success(try await body(ContainerdClient(address: address, namespace: namespace, grpc: grpc)))
+        } catch {
+            result = .failure(error)
         }
+        grpc.beginGracefulShutdown()
+        _ = await connections.result
+        return try result.get()
     }
 
     /// The headers of a call: the namespace, and the lease its writes are held by.

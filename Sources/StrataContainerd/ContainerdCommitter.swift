@@ -58,7 +58,8 @@ public struct ContainerdCommitter: Sendable {
             try await lease.delete(client)
             return result
         } catch {
-            try? await lease.delete(client)
+            // In a task of its own: a cancelled commit (a signal) still lets its blobs go.
+            await Task { try? await lease.delete(client) }.value
             throw error
         }
     }

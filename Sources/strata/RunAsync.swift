@@ -44,7 +44,9 @@ func runAsyncCancellable<T: Sendable>(_ body: @escaping @Sendable () async throw
     done.wait()
     for s in sources { s.cancel() }
     if let sig = caught.withLock({ $0 }) {
-        if case .failure(let e) = result.withLock({ $0! }) { Output.error("\(e)") }
+        if case .failure(let e) = result.withLock({ $0! }) {
+            Output.error(e is CancellationError ? "stopped by signal \(sig); everything it began is undone" : "\(e)")
+        }
         throw ExitCode(128 + sig)
     }
     return try result.withLock { $0! }.get()

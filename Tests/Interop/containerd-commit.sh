@@ -34,7 +34,7 @@
 # The script checks each step ran; what the steps produced is for the caller (Swift's
 # ContainerdCommitTests) to judge.
 # Requirements: root, containerd, ctr, runc, busybox (static), python3, GNU tar, timeout, setsid,
-# mountpoint, umount; STRATA_BIN names the strata binary.
+# mountpoint, umount, docker-registry; STRATA_BIN names the strata binary.
 set -euo pipefail
 set +m # no job control: $! below must be the process itself, not a forked setsid
 
@@ -44,7 +44,7 @@ die() { echo "$PROG: error: $*" >&2; exit 1; }
 mkdir -p -- "$1"
 OUT=$(readlink -f -- "$1")
 [[ $(id -u) -eq 0 ]] || die "must run as root (containerd and runc need it)"
-for tool in containerd ctr runc busybox python3 tar timeout setsid mountpoint umount; do
+for tool in containerd ctr runc busybox python3 tar timeout setsid mountpoint umount docker-registry; do
     command -v "$tool" >/dev/null 2>&1 || die "required tool not found: $tool"
 done
 [[ -x ${STRATA_BIN:-} ]] || die "STRATA_BIN must name the strata binary"
@@ -61,6 +61,7 @@ STRATA=(timeout -k 5 300 "$STRATA_BIN" containerd)
 ADDR=(--address "$SOCK" --namespace "$NS")
 DAEMON=""
 COMMIT=""
+REGISTRY=""
 MNT=$TMP/mnt
 HOLD=$TMP/hold
 CONTAINERS=(c1 c2 c3)
@@ -74,6 +75,7 @@ cleanup() {
         kill -TERM "$COMMIT" 2>/dev/null
         wait "$COMMIT" 2>/dev/null
     fi
+    [[ -n $REGISTRY ]] && kill "$REGISTRY" 2>/dev/null
     mountpoint -q "$MNT" 2>/dev/null && umount "$MNT"
     if [[ -n $DAEMON ]]; then
         # Tasks first (their shims exit with them: containerd's death would leave them behind),
@@ -236,8 +238,8 @@ EOF
 # ---------------------------------------------------------------- commit 1: pause and resume
 # --xattrs all: the user.* xattr too goes into the layer, so that the trees compare with every xattr.
 status_of c1 >"$OUT/status.txt"
-"${STRATA[@]}" commit c1 docker.io/strata/committed:1 "${ADDR[@]}" --xattrs all --json \
-    --hold-at diffed --hold-file "$HOLD" >"$OUT/commit.json" 2>"$OUT/commit.err" </dev/null &
+STRATA_HOLD="containerd.diffed:$HOLD" "${STRATA[@]}" commit c1 docker.io/strata/committed:1 "${ADDR[@]}" \
+    --xattrs all --json >"$OUT/commit.json" 2>"$OUT/commit.err" </dev/null &
 COMMIT=$!
 wait_hold "$HOLD" "$COMMIT" "$OUT/commit.err"
 status_of c1 >>"$OUT/status.txt"
@@ -255,8 +257,8 @@ force_gc() {
     "${CTR[@]}" leases create --id strata-test-gc >/dev/null || fail "ctr leases create failed"
     "${CTR[@]}" leases delete --sync strata-test-gc >/dev/null || fail "ctr leases delete --sync (a gc) failed"
 }
-"${STRATA[@]}" commit c1 docker.io/strata/committed:2 "${ADDR[@]}" --xattrs all --json \
-    --hold-at stored --hold-file "$HOLD" >"$OUT/commit2.json" 2>"$OUT/commit2.err" </dev/null &
+STRATA_HOLD="containerd.stored:$HOLD" "${STRATA[@]}" commit c1 docker.io/strata/committed:2 "${ADDR[@]}" \
+    --xattrs all --json >"$OUT/commit2.json" 2>"$OUT/commit2.err" </dev/null &
 COMMIT=$!
 wait_hold "$HOLD" "$COMMIT" "$OUT/commit2.err"
 force_gc
@@ -274,6 +276,70 @@ grep -qxF docker.io/strata/committed:1 "$TMP/images.txt" ||
 "${CTR[@]}" run --rm docker.io/strata/committed:1 c2 cat /etc/keep >"$OUT/run.txt" 2>"$TMP/run2.err" </dev/null ||
     { cat "$TMP/run2.err" >&2; fail "ctr run of the committed image failed"; }
 copy_image docker.io/strata/committed:1 "$OUT/committed"
+
+# ---------------------------------------------------------------- commit 3: --no-pause, a write meanwhile
+# Held just after the diff started (the task left running): c1 writes a file, which the layer may
+# or may not hold, and which strata must report as changed during the diff.
+STRATA_HOLD="containerd.diff-started:$HOLD" "${STRATA[@]}" commit c1 docker.io/strata/committed:3 "${ADDR[@]}" \
+    --no-pause --json >"$OUT/nopause.json" 2>"$OUT/nopause.err" </dev/null &
+COMMIT=$!
+wait_hold "$HOLD" "$COMMIT" "$OUT/nopause.err"
+status_of c1 >"$OUT/nopause-status.txt"
+echo during >"/proc/$PID/root/etc/during" || fail "writing into c1 during its diff failed"
+rm -f "$HOLD"
+wait "$COMMIT" || { COMMIT=""; fail "strata containerd commit --no-pause c1 failed: $(cat "$OUT/nopause.err")"; }
+COMMIT=""
+# Gone again (it was only in the upper directory: no whiteout), so c1's view is committed:1's.
+rm "/proc/$PID/root/etc/during" || fail "removing the file written during the diff failed"
+
+# ---------------------------------------------------------------- commit 4: SIGTERM while paused
+# Held with c1 paused, before the diff: a SIGTERM then stops the commit, which must resume c1, make
+# no image, and exit with 143.
+STRATA_HOLD="containerd.paused:$HOLD" "${STRATA[@]}" commit c1 docker.io/strata/committed:4 "${ADDR[@]}" \
+    --json >/dev/null 2>"$OUT/signal.err" </dev/null &
+COMMIT=$!
+wait_hold "$HOLD" "$COMMIT" "$OUT/signal.err"
+status_of c1 >"$OUT/signal-status.txt"
+kill -TERM "$COMMIT"
+sleep 0.2
+rm -f "$HOLD"
+rc=0
+wait "$COMMIT" || rc=$?
+COMMIT=""
+echo "$rc" >"$OUT/signal-exit.txt"
+status_of c1 >>"$OUT/signal-status.txt"
+
+# ---------------------------------------------------------------- push: ctr images push to a registry
+# Debian's docker-registry on a free loopback port; the registry then serves the committed
+# manifest's digest for the tag.
+PORT=$(python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])")
+cat >"$TMP/registry.yml" <<EOT
+version: 0.1
+log:
+  level: error
+storage:
+  filesystem:
+    rootdirectory: $TMP/registry
+http:
+  addr: 127.0.0.1:$PORT
+EOT
+setsid docker-registry serve "$TMP/registry.yml" >"$TMP/registry.log" 2>&1 </dev/null &
+REGISTRY=$!
+for _ in $(seq 100); do
+    python3 -c "import socket; socket.create_connection(('127.0.0.1', $PORT), 0.2)" 2>/dev/null && break
+    sleep 0.1
+done
+PUSHED=127.0.0.1:$PORT/strata/committed:1
+"${CTR[@]}" images tag docker.io/strata/committed:1 "$PUSHED" >/dev/null || fail "ctr images tag failed"
+"${CTR[@]}" images push --plain-http "$PUSHED" >"$TMP/push.out" 2>&1 ||
+    { cat "$TMP/push.out" "$TMP/registry.log" >&2; fail "ctr images push of the committed image failed"; }
+python3 - "$PORT" >"$OUT/pushed.txt" <<'EOF' || fail "reading the pushed manifest back failed"
+import sys, urllib.request
+r = urllib.request.Request(
+    "http://127.0.0.1:%s/v2/strata/committed/manifests/1" % sys.argv[1],
+    headers={"Accept": "application/vnd.oci.image.manifest.v1+json"})
+print(urllib.request.urlopen(r, timeout=10).headers["Docker-Content-Digest"])
+EOF
 
 # ---------------------------------------------------------------- diff
 "${STRATA[@]}" diff c1 "${ADDR[@]}" -o "$OUT/diff.tar.gz" --json \

@@ -10,7 +10,8 @@ import Testing
 /// forced while the commit holds its blobs, and another once it is done, leaves them in place;
 /// the committed image runs, and containerd unpacks it to the container's merged view (owners,
 /// modes, times to the second, every xattr, hardlinks); a stopped container on the native
-/// snapshotter is committed by comparing trees, to the same effect.
+/// snapshotter is committed by comparing trees, to the same effect; with --no-pause a write made
+/// while the diff runs is reported; `ctr images push` pushes the committed image to a registry.
 @Suite("strata containerd commit", .serialized)
 struct ContainerdCommitTests {
     static let script = Interop.scriptsDirectory + "/containerd-commit.sh"
@@ -78,7 +79,7 @@ struct ContainerdCommitTests {
             Interop.requirements(
                 tools: [
                     "containerd", "ctr", "runc", "busybox", "python3", "tar", "timeout", "setsid", "mountpoint",
-                    "umount",
+                    "umount", "docker-registry",
                 ], root: true)
         else { return }
         let tmp = TempDirectory("ctrd-commit")
@@ -113,6 +114,7 @@ struct ContainerdCommitTests {
         // The images are there, and the committed one runs.
         let images = Set(try Self.lines(out + "/images.txt"))
         #expect(images.isSuperset(of: ["docker.io/strata/committed:1", "docker.io/strata/committed:2"]), "\(images)")
+        #expect(!images.contains("docker.io/strata/committed:4"), "a commit stopped by a signal made an image")
         #expect(try String(contentsOfFile: out + "/run.txt", encoding: .utf8) == "changed\n")
 
         // containerd's unpack of the image is the container's merged view.
@@ -127,6 +129,19 @@ struct ContainerdCommitTests {
         let two = try Interop.stat(committed, "etc/hl/two")
         #expect(one.inode == two.inode && one.linkCount == 2, "etc/hl/one and two should stay one file")
         #expect(try Interop.stat(committed, "etc/hl/three").linkCount == 1, "etc/hl/three was written: its own file")
+
+        // --no-pause: the task ran on, and the file it wrote while the diff ran is reported.
+        let nopause = try Self.decode(Commit.self, out + "/nopause.json")
+        #expect(!nopause.paused)
+        #expect(try Self.lines(out + "/nopause-status.txt") == ["RUNNING"])
+        #expect(nopause.changedDuringDiff?.contains("/etc/during") == true, "\(nopause.changedDuringDiff ?? [])")
+
+        // SIGTERM while c1 was paused: the commit stopped (143) with c1 running again and no image.
+        #expect(try Self.lines(out + "/signal-exit.txt") == ["143"])
+        #expect(try Self.lines(out + "/signal-status.txt") == ["PAUSED", "RUNNING"])
+
+        // ctr images push sends the committed image: the registry serves its manifest for the tag.
+        #expect(try Self.lines(out + "/pushed.txt") == [commit.manifest.digest])
 
         // The native snapshotter: no upper directory, so trees are compared.
         let native = try Self.decode(Commit.self, out + "/native.json")
