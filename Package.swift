@@ -200,7 +200,8 @@ let package = Package(
             name: "strata",
             dependencies: [
                 "StrataArchive", "StrataChanges", "StrataCompression", "StrataContainerd", "StrataContent",
-                "StrataDatabase", "StrataFS", "StrataGC", "StrataLayers", "StrataOCI", "StrataPatch", "StrataProcessors",
+                "StrataDatabase", "StrataFS", "StrataGC", "StrataLayers", "StrataOCI", "StrataPatch",
+                "StrataProcessors",
                 "StrataRefs",
                 "StrataRegistry", "StrataService", "StrataSnapshots", "StrataStore", "StrataStreams",
                 .product(name: "Logging", package: "swift-log"),

@@ -10,7 +10,9 @@ enum ChangedEntries {
         var found: [String] = []
         if try root.stat().changeTime > moment { found.append("/") }
         // Depth first, one open directory per level.
-        var stack: [(dir: Handle, prefix: [UInt8], names: [[UInt8]], next: Int)] = [(root, [], try root.sortedNames(), 0)]
+        var stack: [(dir: Handle, prefix: [UInt8], names: [[UInt8]], next: Int)] = [
+            (root, [], try root.sortedNames(), 0)
+        ]
         while let top = stack.last, found.count < limit {
             guard top.next < top.names.count else {
                 stack.removeLast()

@@ -87,7 +87,8 @@ public struct ContainerdCommitter: Sendable {
             }
         }
         let pauser = TaskPause(client: client, container: container)
-        let (computed, paused) = try await pauser.whilePaused(enabled: pausing, onPaused: { stage(.paused) }) {
+        let (computed, paused) = try await pauser.whilePaused(enabled: pausing) { paused in
+            if paused { stage(.paused) }
             let computed = try await differ.compute(trees, of: snapshot, output: nil)
             stage(.diffed)
             return computed

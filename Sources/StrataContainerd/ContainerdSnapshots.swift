@@ -53,7 +53,7 @@ public struct ContainerdSnapshot: Sendable, Equatable {
     /// under `lease`, and `cleanup` removes them.
     func mounts(_ client: ContainerdClient, lease: ContainerdLease) async throws -> Trees {
         let info = try await call("Snapshots.Stat", client) {
-            try await client.snapshots.stat(.with { $0.snapshotter = snapshotter; $0.key = key }, metadata: client.metadata()).info
+            try await client.snapshots.stat(.init(snapshotter, key), metadata: client.metadata()).info
         }
         var views: [String] = []
         let upper: [Mount]
@@ -64,7 +64,7 @@ public struct ContainerdSnapshot: Sendable, Equatable {
         } else {
             upper = try await call("Snapshots.Mounts", client) {
                 try await client.snapshots.mounts(
-                    .with { $0.snapshotter = snapshotter; $0.key = key }, metadata: client.metadata()
+                    .init(snapshotter, key), metadata: client.metadata()
                 ).mounts.map { Mount(type: $0.type, source: $0.source, options: $0.options) }
             }
         }
@@ -72,7 +72,8 @@ public struct ContainerdSnapshot: Sendable, Equatable {
         guard let parent else { return Trees(upper: upper, lower: [], parent: nil, views: views) }
         if let dirs = OverlayDirectories(upper) {
             if dirs.upper != nil {
-                return Trees(upper: upper, lower: MountsDiffer.mounts(ofLayers: dirs.lowers), parent: parent, views: views)
+                return Trees(
+                    upper: upper, lower: MountsDiffer.mounts(ofLayers: dirs.lowers), parent: parent, views: views)
             }
             if dirs.lowers.count >= 2 {
                 let lower = MountsDiffer.mounts(ofLayers: Array(dirs.lowers.dropFirst()))
@@ -97,7 +98,7 @@ public struct ContainerdSnapshot: Sendable, Equatable {
     func removeViews(_ keys: [String], _ client: ContainerdClient) async {
         for k in keys {
             _ = try? await client.snapshots.remove(
-                .with { $0.snapshotter = snapshotter; $0.key = k }, metadata: client.metadata())
+                .init(snapshotter, k), metadata: client.metadata())
         }
     }
 
@@ -139,3 +140,22 @@ public enum ContainerdResolveError: Error, CustomStringConvertible {
         }
     }
 }
+
+/// The Snapshots API's requests that name one snapshot.
+protocol SnapshotRequest {
+    init()
+    var snapshotter: String { get set }
+    var key: String { get set }
+}
+
+extension SnapshotRequest {
+    init(_ snapshotter: String, _ key: String) {
+        self.init()
+        self.snapshotter = snapshotter
+        self.key = key
+    }
+}
+
+extension Containerd_Services_Snapshots_V1_StatSnapshotRequest: SnapshotRequest {}
+extension Containerd_Services_Snapshots_V1_MountsRequest: SnapshotRequest {}
+extension Containerd_Services_Snapshots_V1_RemoveSnapshotRequest: SnapshotRequest {}

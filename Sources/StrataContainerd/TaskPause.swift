@@ -19,19 +19,16 @@ struct TaskPause {
         }
     }
 
-    /// Runs `body` with the task paused when `enabled` and it is running; says whether it paused
-    /// it.
-    func whilePaused<R>(enabled: Bool, onPaused: () -> Void, _ body: () async throws -> R) async throws -> (
-        R, paused: Bool
-    ) {
-        guard enabled, try await status() == .running else { return (try await body(), false) }
+    /// Runs `body` with the task paused when `enabled` and it is running; `body` and the result
+    /// say whether it was.
+    func whilePaused<R>(enabled: Bool, _ body: (Bool) async throws -> R) async throws -> (R, paused: Bool) {
+        guard enabled, try await status() == .running else { return (try await body(false), false) }
         try await client.call("Tasks.Pause", "task of container \(container)") {
             _ = try await client.tasks.pause(.with { $0.containerID = container }, metadata: client.metadata())
         }
         let result: R
         do {
-            onPaused()
-            result = try await body()
+            result = try await body(true)
         } catch {
             try? await resume()
             throw error

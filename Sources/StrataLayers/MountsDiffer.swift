@@ -37,8 +37,7 @@ public struct MountsDiffer: Sendable {
     }
 
     /// The changes of `upper` over `lower` (empty: over the empty tree), given to `write`.
-    public func diff<R>(upper: [Mount], over lower: [Mount], _ write: (ChangeSource) throws -> R) throws -> Outcome<R>
-    {
+    public func diff<R>(upper: [Mount], over lower: [Mount], _ write: (ChangeSource) throws -> R) throws -> Outcome<R> {
         try withTree(lower) { lowerRoot in
             var fallback: String?
             if let layer = OverlayDirectories.layer(of: upper, over: lower)?.layer {

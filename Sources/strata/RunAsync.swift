@@ -45,7 +45,7 @@ func runAsyncCancellable<T: Sendable>(_ body: @escaping @Sendable () async throw
     for s in sources { s.cancel() }
     if let sig = caught.withLock({ $0 }) {
         if case .failure(let e) = result.withLock({ $0! }) {
-            Output.error(e is CancellationError ? "stopped by signal \(sig); everything it began is undone" : "\(e)")
+            Output.error(e is CancellationError ? "stopped by signal \(sig)" : "\(e)")
         }
         throw ExitCode(128 + sig)
     }

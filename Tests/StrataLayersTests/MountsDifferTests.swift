@@ -36,7 +36,11 @@ import Testing
 
     @Test func anActiveOverlaySnapshotOverItsParentsViewReadsItsUpperDirectory() throws {
         let t = try layers()
-        let upper = [Mount(type: "overlay", source: "overlay", options: ["index=off", "upperdir=\(t.at("u"))", "lowerdir=\(t.at("l1"))"])]
+        let upper = [
+            Mount(
+                type: "overlay", source: "overlay",
+                options: ["index=off", "upperdir=\(t.at("u"))", "lowerdir=\(t.at("l1"))"])
+        ]
         let outcome = try differ(t).diff(upper: upper, over: MountsDiffer.mounts(ofLayers: [t.at("l1")]), names)
         #expect(outcome.method == .overlayUpper)
         #expect(outcome.upperDirectory == t.at("u"))
