@@ -83,3 +83,29 @@ ctrd_unpack_setup() {
 }
 
 ctrd_unpack() { ctr_ snapshots --snapshotter overlayfs unpack "$CTRD_MANIFEST" >/dev/null; }
+
+# ctrd_container_with_changes NAME ID: container ID of the image NAME, on containerd's overlayfs
+# snapshotter (its snapshot's key is ID), holding the benchmark's change set; no task.
+ctrd_container_with_changes() {
+    local mnt=$CTRD_DIR/mnt
+    ctr_ containers create --snapshotter overlayfs "docker.io/strata/$1:latest" "$2" >/dev/null
+    eval "$(ctr_ snapshots --snapshotter overlayfs mounts "$mnt" "$2")"
+    python3 "$HERE/mutate.py" "$mnt" >/dev/null
+    umount "$mnt"
+}
+
+# ctrd_read_bytes CMD...: runs CMD once; prints the bytes it read and the bytes containerd read
+# meanwhile (each process's rchar: every read call, files and sockets).
+ctrd_read_bytes() {
+    local before after own
+    before=$(awk '$1 == "rchar:" { print $2 }' "/proc/$CTRD_PID/io")
+    own=$(python3 -c '
+import subprocess, sys
+def rchar():
+    return int(next(l for l in open("/proc/self/io") if l.startswith("rchar")).split()[1])
+a = rchar()
+subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+print(rchar() - a)' "$@")
+    after=$(awk '$1 == "rchar:" { print $2 }' "/proc/$CTRD_PID/io")
+    echo "$own $((after - before))"
+}

@@ -4,7 +4,7 @@
 #
 #   bench/run.sh [--source DIR] [--no-debootstrap] [--runs N] [--work DIR] [--skip-containerd] [--skip-umoci]
 #                [--merge-only] [--patch-only] [--grpc-only] [--grpc-seconds N] [--registry-only]
-#                [--processors-only]
+#                [--processors-only] [--commit-only]
 #
 # Two trees, one table each: a copy of a system directory (--source, default /usr), then a
 # Debian minimal root made with `debootstrap --variant=minbase` (skipped when debootstrap cannot
@@ -20,6 +20,8 @@
 # --registry-only runs that one alone. A seventh applies a zstd layer of --source into tmpfs
 # through containerd's processor chain: an external `zstd -d` declared as a stream processor
 # beside the built-in zstd, and the chain beside a plain tar apply; --processors-only runs it alone.
+# `strata containerd diff` and `commit` on containerd's own overlayfs snapshotter, beside `ctr
+# snapshots diff`, are rows of each tree's table; --commit-only measures them alone on --source.
 #
 # Needs root (containerd, tmpfs, owners), ~40 GB of disk under --work and ~16 GB of memory for a
 # copy of /usr. Installs what it needs from Debian (umoci, containerd, zstd, time, debootstrap).
@@ -39,6 +41,7 @@ GRPC_ONLY=0
 GRPC_SECONDS=60
 REGISTRY_ONLY=0
 PROCESSORS_ONLY=0
+COMMIT_ONLY=0
 while (($#)); do
     case $1 in
     --source) SOURCE=$2; shift 2 ;;
@@ -53,7 +56,8 @@ while (($#)); do
     --grpc-seconds) GRPC_SECONDS=$2; shift 2 ;;
     --registry-only) REGISTRY_ONLY=1; shift ;;
     --processors-only) PROCESSORS_ONLY=1; shift ;;
-    *) echo "usage: $0 [--source DIR] [--no-debootstrap] [--runs N] [--work DIR] [--skip-containerd] [--skip-umoci] [--merge-only] [--patch-only] [--grpc-only] [--grpc-seconds N] [--registry-only] [--processors-only]" >&2; exit 2 ;;
+    --commit-only) COMMIT_ONLY=1; shift ;;
+    *) echo "usage: $0 [--source DIR] [--no-debootstrap] [--runs N] [--work DIR] [--skip-containerd] [--skip-umoci] [--merge-only] [--patch-only] [--grpc-only] [--grpc-seconds N] [--registry-only] [--processors-only] [--commit-only]" >&2; exit 2 ;;
     esac
 done
 [[ $(id -u) -eq 0 ]] || { echo "bench: run as root (containerd, tmpfs, file owners)" >&2; exit 1; }
@@ -81,7 +85,7 @@ say() { printf '%s\n' "$*" >&2; }
 
 # ---------------------------------------------------------------- timing
 # median NAME CMD...: runs CMD $RUNS times, prints the median wall time in seconds.
-declare -A T
+declare -A T RD
 median() {
     local name=$1 i t0 t1
     shift
@@ -140,6 +144,40 @@ bench_snapshot_diff() {
     if cmp -s "$D/merged.sum" "$D/containerd.sum"; then SNAP_CHECK=same; else SNAP_CHECK=DIFFERENT; fi
     say "  containerd's unpack vs the merged view: $SNAP_CHECK"
     rm -rf "$D/by-containerd"
+}
+
+# bench_containerd_commit D: containerd's own overlayfs snapshotter, the image of $D/base.tar, and
+# the W2 change set made in an Active snapshot (for `ctr snapshots diff` and `strata containerd
+# diff`) and in a container's snapshot (for `strata containerd commit`, which has no task to pause);
+# each timed, and the bytes read by the command and by containerd counted once.
+bench_containerd_commit() {
+    local D=$1
+    say "containerd: snapshots diff of an overlay snapshot holding the W2 changes"
+    ctrd_start "$D/containerd"
+    ctrd_import "$D/base.tar" base
+    ctrd_prepare_with_changes base w2-active
+    median ctr_diff ctrd_diff w2-active
+    read -r RD[ctr_diff] RD[ctr_diff_ctrd] < <(ctrd_read_bytes ctr --address "$CTRD_DIR/c.sock" \
+        --namespace "$CTRD_NS" snapshots --snapshotter overlayfs diff \
+        --media-type application/vnd.oci.image.layer.v1.tar w2-active)
+    say "strata: containerd diff and commit of the W2 changes in containerd's own overlayfs snapshots"
+    local A=(--address "$CTRD_DIR/c.sock" --namespace "$CTRD_NS" --compression none)
+    median ctrd_strata_diff "$S" containerd diff w2-active "${A[@]}"
+    read -r RD[strata_diff] RD[strata_diff_ctrd] < <(ctrd_read_bytes "$S" containerd diff w2-active "${A[@]}")
+    ctrd_container_with_changes base w2-container
+    median ctrd_strata_commit "$S" containerd commit w2-container docker.io/strata/w2:latest "${A[@]}"
+    read -r RD[strata_commit] RD[strata_commit_ctrd] < <(ctrd_read_bytes "$S" containerd commit w2-container \
+        docker.io/strata/w2:latest "${A[@]}")
+    ctrd_stop
+}
+
+# containerd_commit_rows: bench_containerd_commit's table rows.
+containerd_commit_rows() {
+    MB() { echo "scale=1; $1 / 1000000" | bc -l; }
+    echo "| W2 \`strata containerd diff\` of containerd's own overlayfs snapshot vs \`ctr snapshots diff\` of it | ${T[ctrd_strata_diff]} s | ctr ${T[ctr_diff]} s | $(ratio "${T[ctr_diff]}" "${T[ctrd_strata_diff]}") |"
+    echo "| W2 \`strata containerd commit\` (diff, config, manifest, image) vs \`ctr snapshots diff\` alone | ${T[ctrd_strata_commit]} s | ctr ${T[ctr_diff]} s | $(ratio "${T[ctr_diff]}" "${T[ctrd_strata_commit]}") |"
+    echo "| bytes read by \`strata containerd diff\` + by containerd, vs \`ctr snapshots diff\` + containerd | $(MB "${RD[strata_diff]}") + $(MB "${RD[strata_diff_ctrd]}") MB | $(MB "${RD[ctr_diff]}") + $(MB "${RD[ctr_diff_ctrd]}") MB | $(ratio "$((RD[ctr_diff] + RD[ctr_diff_ctrd]))" "$((RD[strata_diff] + RD[strata_diff_ctrd]))") |"
+    echo "| bytes read by \`strata containerd commit\` + by containerd | $(MB "${RD[strata_commit]}") + $(MB "${RD[strata_commit_ctrd]}") MB | | |"
 }
 
 # bench_tree SOURCE NAME: builds the W2 and W2ns pairs from SOURCE under $WORK/NAME, measures
@@ -206,12 +244,7 @@ bench_tree() {
     rm -rf "$TMPFS/t"
 
     if ((CONTAINERD)); then
-        say "containerd: snapshots diff of an overlay snapshot holding the W2 changes"
-        ctrd_start "$D/containerd"
-        ctrd_import "$D/base.tar" base
-        ctrd_prepare_with_changes base w2-active
-        median ctr_diff ctrd_diff w2-active
-        ctrd_stop
+        bench_containerd_commit "$D"
         rm -rf "$D/containerd"
         bench_snapshot_diff "$D"
         say "containerd: unpack of the base layer into tmpfs"
@@ -255,6 +288,7 @@ bench_tree() {
             echo "| W2ns diff (\`--mtime ns\`) vs containerd's W2 diff | ${T[diff_w2ns]} s | ctr ${T[ctr_diff]} s | $(ratio "${T[ctr_diff]}" "${T[diff_w2ns]}") |"
             echo "| W2 \`snapshot diff\` of an overlay snapshot (its upper directory) vs \`ctr snapshots diff\` | ${T[snap_diff_overlay]} s | ctr ${T[ctr_diff]} s | $(ratio "${T[ctr_diff]}" "${T[snap_diff_overlay]}") |"
             echo "| W2 \`snapshot diff\` of a native snapshot (its copy's evidence) vs \`ctr snapshots diff\` | ${T[snap_diff_native]} s | ctr ${T[ctr_diff]} s | $(ratio "${T[ctr_diff]}" "${T[snap_diff_native]}") |"
+            containerd_commit_rows
             echo "| containerd's unpack of the image + the overlay snapshot diff, vs the merged view | $SNAP_CHECK | | |"
         fi
         ((UMOCI)) && echo "| W2 diff, uncompressed, vs \`umoci repack\` | ${T[diff_w2]} s | umoci ${T[umoci_repack]} s | $(ratio "${T[umoci_repack]}" "${T[diff_w2]}") |"
@@ -577,6 +611,27 @@ bench_processors() {
 
 # shellcheck source=containerd.sh
 ((CONTAINERD)) && source "$HERE/containerd.sh"
+if ((COMMIT_ONLY)); then
+    D=$WORK/commit
+    T=()
+    rm -rf "$D" && mkdir -p "$D"
+    say "building the image tree from $SOURCE"
+    cp -a "$SOURCE" "$D/lower"
+    "$S" diff "$WORK/empty" "$D/lower" -o "$D/base.tar" --compression none
+    rm -rf "$D/lower"
+    bench_containerd_commit "$D"
+    {
+        echo
+        echo "### $SOURCE: \`strata containerd\` on containerd's overlayfs snapshots, the W2 change set"
+        echo
+        echo "| measure | Strata | other tool | ratio (other / Strata) |"
+        echo "|---|---|---|---|"
+        containerd_commit_rows
+    } >>"$TABLES"
+    rm -rf "$D"
+    cat "$TABLES"
+    exit 0
+fi
 if ((PROCESSORS_ONLY)); then
     bench_processors "$SOURCE"
     cat "$TABLES"
