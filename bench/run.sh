@@ -610,7 +610,7 @@ bench_processors() {
 }
 
 # shellcheck source=containerd.sh
-((CONTAINERD)) && source "$HERE/containerd.sh"
+((CONTAINERD || COMMIT_ONLY)) && source "$HERE/containerd.sh"
 if ((COMMIT_ONLY)); then
     D=$WORK/commit
     T=()

@@ -20,12 +20,19 @@ enum ChangedEntries {
             }
             stack[stack.count - 1].next += 1
             let name = top.names[top.next]
-            let meta = try top.dir.stat(name)
             let path = top.prefix + [PathName.slash] + name
+            // An entry removed or replaced since its directory was listed changed too.
+            guard let meta = try? top.dir.stat(name) else {
+                found.append(PathName.display(path))
+                continue
+            }
             if meta.changeTime > moment { found.append(PathName.display(path)) }
             if meta.type == .directory {
-                let child = try top.dir.openDirectory(name)
-                stack.append((child, path, try child.sortedNames(), 0))
+                guard let child = try? top.dir.openDirectory(name), let names = try? child.sortedNames() else {
+                    if meta.changeTime <= moment { found.append(PathName.display(path)) }
+                    continue
+                }
+                stack.append((child, path, names, 0))
             }
         }
         return found

@@ -53,23 +53,27 @@ public struct ContainerdCommitter: Sendable {
         guard let image = snapshot.image else { throw ContainerdResolveError.noImage(container: id) }
         let base = try await baseImage(image, client)
         let lease = try await ContainerdLease.create(client, expiry: .seconds(3600))
+        let result: Swift.Result<Result, any Error>
         do {
-            let result = try await commit(snapshot, over: base, as: name, lease: lease)
-            try await lease.delete(client)
-            return result
+            result = .success(
+                try await snapshot.withTrees(client, lease: lease) { trees in
+                    try await commit(snapshot, trees, over: base, as: name, lease: lease)
+                })
         } catch {
-            // In a task of its own: a cancelled commit (a signal) still lets its blobs go.
-            await Task { try? await lease.delete(client) }.value
-            throw error
+            result = .failure(error)
         }
+        // Best effort, in a task of its own (a cancelled commit still lets its blobs go): the
+        // image holds what it needs, and a lease left behind expires within the hour.
+        await Task { try? await lease.delete(client) }.value
+        return try result.get()
     }
 
-    private func commit(_ snapshot: ContainerdSnapshot, over base: BaseImage, as name: String, lease: ContainerdLease)
-        async throws -> Result
-    {
+    private func commit(
+        _ snapshot: ContainerdSnapshot, _ trees: ContainerdSnapshot.Trees, over base: BaseImage, as name: String,
+        lease: ContainerdLease
+    ) async throws -> Result {
         let client = differ.client
         let container = snapshot.container ?? snapshot.key
-        let trees = try await snapshot.mounts(client, lease: lease)
         guard trees.parent == base.chainID else {
             throw ContainerdResolveError.notOverImage(
                 container: container, parent: trees.parent, image: base.name, chainID: base.chainID)
@@ -89,7 +93,7 @@ public struct ContainerdCommitter: Sendable {
         let pauser = TaskPause(client: client, container: container)
         let (computed, paused) = try await pauser.whilePaused(enabled: pausing) { paused in
             if paused { stage(.paused) }
-            let computed = try await differ.compute(trees, of: snapshot, output: nil)
+            let computed = try await differ.compute(trees, output: nil)
             stage(.diffed)
             return computed
         }

@@ -59,16 +59,7 @@ public struct ContainerdContent: Sendable {
     {
         try await write(as: d, labels: labels, lease: lease) { offset, count in
             var data = Data(count: count)
-            let n = try data.withUnsafeMutableBytes { buffer in
-                var done = 0
-                while done < count {
-                    let r = try file.read(
-                        into: UnsafeMutableRawBufferPointer(rebasing: buffer[done...]), at: offset + Int64(done))
-                    guard r > 0 else { break }
-                    done += r
-                }
-                return done
-            }
+            let n = try data.withUnsafeMutableBytes { try file.readFully(into: $0, at: offset) }
             guard n == count else { throw FSError("read", path: "(layer file)", errno: .ioError) }
             return data
         }

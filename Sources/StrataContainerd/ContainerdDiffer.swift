@@ -51,22 +51,12 @@ public struct ContainerdDiffer: Sendable {
     public func compute(_ snapshot: ContainerdSnapshot, lease: ContainerdLease, output: String? = nil) async throws
         -> Computed
     {
-        let trees = try await snapshot.mounts(client, lease: lease)
-        return try await compute(trees, of: snapshot, output: output)
+        try await snapshot.withTrees(client, lease: lease) { try await compute($0, output: output) }
     }
 
-    /// `compute` of trees `ContainerdSnapshot.mounts` found; their Views are removed after.
-    func compute(_ trees: ContainerdSnapshot.Trees, of snapshot: ContainerdSnapshot, output: String?) async throws
-        -> Computed
-    {
-        let result: Result<Computed, any Error>
-        do {
-            result = .success(try await walk(upper: trees.upper, lower: trees.lower, output: output))
-        } catch {
-            result = .failure(error)
-        }
-        await snapshot.removeViews(trees.views, client)
-        return try result.get()
+    /// `compute` of trees `ContainerdSnapshot.withTrees` found.
+    func compute(_ trees: ContainerdSnapshot.Trees, output: String?) async throws -> Computed {
+        try await walk(upper: trees.upper, lower: trees.lower, output: output)
     }
 
     private func walk(upper: [Mount], lower: [Mount], output: String?) async throws -> Computed {

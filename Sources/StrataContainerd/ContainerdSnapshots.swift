@@ -50,8 +50,8 @@ public struct ContainerdSnapshot: Sendable, Equatable {
     /// snapshot without one), for `MountsDiffer`. An overlay mount names its parent's layers in
     /// its `lowerdir` list, so their tree is read from those directories and containerd is asked
     /// for nothing more; otherwise (another snapshotter, a committed snapshot) Views are made
-    /// under `lease`, and `cleanup` removes them.
-    func mounts(_ client: ContainerdClient, lease: ContainerdLease) async throws -> Trees {
+    /// under `lease`, for `withTrees` to remove.
+    private func mounts(_ client: ContainerdClient, lease: ContainerdLease) async throws -> Trees {
         let info = try await call("Snapshots.Stat", client) {
             try await client.snapshots.stat(.init(snapshotter, key), metadata: client.metadata()).info
         }
@@ -94,12 +94,25 @@ public struct ContainerdSnapshot: Sendable, Equatable {
         var views: [String]
     }
 
-    /// Removes the Views `mounts` made.
-    func removeViews(_ keys: [String], _ client: ContainerdClient) async {
-        for k in keys {
-            _ = try? await client.snapshots.remove(
-                .init(snapshotter, k), metadata: client.metadata())
+    /// Runs `body` with `mounts`' trees, then removes the Views made for them, whatever `body`
+    /// did (in a task of its own: a cancelled caller still removes them).
+    func withTrees<R>(_ client: ContainerdClient, lease: ContainerdLease, _ body: (Trees) async throws -> R)
+        async throws -> R
+    {
+        let trees = try await mounts(client, lease: lease)
+        let result: Result<R, any Error>
+        do {
+            result = .success(try await body(trees))
+        } catch {
+            result = .failure(error)
         }
+        let snapshotter = snapshotter
+        await Task {
+            for k in trees.views {
+                _ = try? await client.snapshots.remove(.init(snapshotter, k), metadata: client.metadata())
+            }
+        }.value
+        return try result.get()
     }
 
     /// A View of the committed snapshot `parent` under `lease`: its key and mounts.

@@ -26,6 +26,17 @@ extension Handle {
         return done
     }
 
+    /// Reads from `offset` until `buffer` is full or the file ends; returns the bytes read.
+    public func readFully(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(FSError) -> Int {
+        var done = 0
+        while done < buffer.count {
+            let n = try read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[done...]), at: offset + Int64(done))
+            if n == 0 { break }
+            done += n
+        }
+        return done
+    }
+
     /// The rest of a small file (a document, a note): `EFBIG` past `limit` bytes.
     public func readToEnd(limit: Int) throws(FSError) -> [UInt8] {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: limit + 1, alignment: 1)

@@ -150,8 +150,15 @@ struct ContainerdDiffCommand: ParsableCommand {
             let snapshot = try await ContainerdSnapshot.resolve(name, snapshotter: snapshotter, client)
             let lease: ContainerdLease
             if let leaseID { lease = ContainerdLease(id: leaseID) } else { lease = try await .create(client) }
-            let computed = try await differ.compute(snapshot, lease: lease, output: output)
-            try await differ.store(computed, lease: lease)
+            let computed: ContainerdDiffer.Computed
+            do {
+                computed = try await differ.compute(snapshot, lease: lease, output: output)
+                try await differ.store(computed, lease: lease)
+            } catch {
+                // A lease made here holds nothing worth keeping now.
+                if leaseID == nil { await Task { try? await lease.delete(client) }.value }
+                throw error
+            }
             return Result(
                 layer: LayerJSON(computed.layer), method: computed.method, fallback: computed.fallback,
                 snapshotter: snapshot.snapshotter, snapshot: snapshot.key, lease: lease.id)

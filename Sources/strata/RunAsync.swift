@@ -37,16 +37,17 @@ func runAsyncCancellable<T: Sendable>(_ body: @escaping @Sendable () async throw
         source.setEventHandler {
             caught.withLock { $0 = $0 ?? sig }
             task.cancel()
+            // A second signal ends the process at once, tidy or not.
+            for s in [SIGINT, SIGTERM, SIGHUP] { signal(s, SIG_DFL) }
         }
         source.resume()
         return source
     }
     done.wait()
     for s in sources { s.cancel() }
-    if let sig = caught.withLock({ $0 }) {
-        if case .failure(let e) = result.withLock({ $0! }) {
-            Output.error(e is CancellationError ? "stopped by signal \(sig)" : "\(e)")
-        }
+    // Work that finished before a signal could stop it stands: the signal changed nothing.
+    if let sig = caught.withLock({ $0 }), case .failure(let e) = result.withLock({ $0! }) {
+        Output.error(e is CancellationError ? "stopped by signal \(sig)" : "\(e)")
         throw ExitCode(128 + sig)
     }
     return try result.withLock { $0! }.get()

@@ -7,7 +7,8 @@
 # with three names, and the mount points runc and containerd's default spec need.
 #
 #   1. c1, a long-running container, changes its tree (modify, add, delete a file and a tree,
-#      replace a directory by a file, add a symlink, modify one name of a hardlinked file); the
+#      replace a directory by a file, add a symlink, modify one name of a hardlinked file, open
+#      one for writing and write nothing: a copy-up with no change, which no layer carries); the
 #      host sets a user.* and a security.capability xattr through /proc/PID/root.
 #   2. commit c1 (it runs: strata pauses it), held at "diffed": the task's status before,
 #      while held, and after.
@@ -19,6 +20,10 @@
 #   5. c3, a container on the native snapshotter that has exited, is committed (no overlay upper
 #      directory: strata compares trees), and both trees copied out.
 #   6. `strata containerd diff c1`.
+#   Between 3 and 4: commit c1 with --no-pause, held as its diff starts while c1 writes a file
+#   (strata must list it as changed during the diff); commit c1 held while paused and sent SIGTERM
+#   (c1 must run again, no image, exit 143); `ctr images push` of the committed image to Debian's
+#   docker-registry on loopback, whose manifest digest the registry then serves.
 #
 # OUT_DIR receives:
 #   status.txt                c1's task status before, during and after the first commit
@@ -30,6 +35,9 @@
 #   committed/ merged/        the committed image's tree and c1's merged view
 #   native.json native-committed/ native-merged/   the same for c3
 #   diff.tar.gz diff.json     strata containerd diff of c1
+#   nopause.json nopause-status.txt   the --no-pause commit and c1's status while it was held
+#   signal-status.txt signal-exit.txt c1's status while paused and after SIGTERM; strata's exit code
+#   pushed.txt                the digest the registry serves for the pushed tag
 #   containerd.log            containerd's log, when a step failed
 # The script checks each step ran; what the steps produced is for the caller (Swift's
 # ContainerdCommitTests) to judge.
@@ -219,6 +227,7 @@ wait_hold() {
     echo now-a-file > /opt/dir
     ln -s /etc/link-target /root/link
     echo more >> /etc/hl/three
+    : >> /etc/link-target
     touch /tmp/ready
     exec sleep 1000
 ' >"$TMP/run.out" 2>&1 || { cat "$TMP/run.out" >&2; fail "ctr run -d c1 failed"; }

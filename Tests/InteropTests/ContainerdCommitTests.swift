@@ -53,7 +53,8 @@ struct ContainerdCommitTests {
     }
 
     /// What c1 changed, as the entries of an overlay-upper layer (whiteouts for the deletions; the
-    /// directory replaced by a file is the file alone).
+    /// directory replaced by a file is the file alone; etc/link-target, copied up unchanged, is not
+    /// there).
     static let expectedDiffEntries: Set<String> = [
         "data/", "data/sub/", "data/sub/file", "etc/", "etc/cap-me", "etc/hl/", "etc/hl/three", "etc/keep",
         "etc/new", "etc/.wh.remove-me", "opt/", "opt/dir", "root/", "root/link", "tmp/", "tmp/ready", "var/",

@@ -31,8 +31,19 @@ public struct MountedTrees: Sendable {
         return try body(Handle.openDirectory(path: target))
     }
 
-    private static func readOnly(_ m: Mount) -> Mount {
+    /// `m`, read-only. A writable overlay becomes an overlay of its upper directory over its
+    /// lowers, without `upperdir` and `workdir` (as containerd's read-only overlays): a second
+    /// mount must never use the work directory of a mount a container still writes through.
+    public static func readOnly(_ m: Mount) -> Mount {
         var m = m
+        if m.type == "overlay", let upper = m.options.first(where: { $0.hasPrefix("upperdir=") }) {
+            let lower =
+                m.options.first { $0.hasPrefix("lowerdir=") }.map { ":" + $0.dropFirst("lowerdir=".count) } ?? ""
+            m.options = m.options.filter {
+                !$0.hasPrefix("upperdir=") && !$0.hasPrefix("workdir=") && !$0.hasPrefix("lowerdir=")
+            }
+            m.options.append("lowerdir=" + upper.dropFirst("upperdir=".count) + lower)
+        }
         m.options = m.options.filter { $0 != "rw" } + (m.options.contains("ro") ? [] : ["ro"])
         return m
     }

@@ -96,6 +96,7 @@ struct DiffService: Containerd_Services_Diff_V1_Diff.SimpleServiceProtocol {
                         "diff of snapshot \(upper.name) against its parent: \(method.rawValue), \(layer.digest)")
                     return layer
                 }
+                guard !left.isEmpty, !right.isEmpty else { throw RequestError("no mounts given") }
                 // Mounts of another snapshotter (containerd's overlayfs): its upper directory
                 // alone, when the mounts prove it holds exactly the changes.
                 let outcome = try MountsDiffer(trees: trees).diff(upper: right, over: left) { try differ.store($0) }
