@@ -73,4 +73,37 @@ import Testing
         #expect(many[0].options.contains("lowerdir=/b:/a") && many[0].options.contains("ro"))
         #expect(!many[0].options.contains { $0.hasPrefix("upperdir=") })
     }
+
+    /// A directory renamed under `redirect_dir=on` leaves a redirect the upper directory alone
+    /// cannot be read by: the upper is mounted read-only over its lowers (never with its work
+    /// directory) and both trees are walked.
+    @Test func anUpperDirectoryWithARedirectIsWalkedAsTrees() throws {
+        guard
+            TestEnvironment.requirementsMet(root: true, fail: { Issue.record(Comment(rawValue: $0)) }),
+            TestEnvironment.backendAvailable("overlay")
+        else { return }
+        let t = TempDirectory("mounts-differ-redirect")
+        let l1 = try TreeBuilder(creating: t.at("l1"))
+        try l1.directory("a")
+        try l1.file("a/f", "f")
+        try l1.setAllTimes(fixedTime)
+        let u = try TreeBuilder(creating: t.at("u"))
+        // What `mv /a /b` leaves with redirect_dir=on: b redirected to a, a whited out.
+        try u.directory("b")
+        try u.setXattr("b", "trusted.overlay.redirect", Array("/a".utf8))
+        try u.node("a", type: .characterDevice, mode: 0o000)
+        _ = t.directory("scratch")
+        _ = t.directory("work")
+        let upper = [
+            Mount(
+                type: "overlay", source: "overlay",
+                options: ["workdir=\(t.at("work"))", "upperdir=\(t.at("u"))", "lowerdir=\(t.at("l1"))"])
+        ]
+        let outcome = try differ(t).diff(upper: upper, over: MountsDiffer.mounts(ofLayers: [t.at("l1")]), names)
+        #expect(outcome.method == .trees)
+        #expect(outcome.fallback?.contains("redirect") == true, "\(outcome.fallback ?? "no fallback")")
+        #expect(outcome.result == [".wh.a", "b/", "b/f"])
+        // Nothing was mounted over the work directory.
+        #expect(try Handle.openDirectory(path: t.at("work")).sortedNames().isEmpty)
+    }
 }
