@@ -617,7 +617,7 @@ if ((COMMIT_ONLY)); then
     rm -rf "$D" && mkdir -p "$D"
     say "building the image tree from $SOURCE"
     cp -a "$SOURCE" "$D/lower"
-    "$S" diff "$WORK/empty" "$D/lower" -o "$D/base.tar" --compression none
+    "$S" diff "$WORK/empty" "$D/lower" -o "$D/base.tar" --compression none >>"$LOG"
     rm -rf "$D/lower"
     bench_containerd_commit "$D"
     {
