@@ -60,7 +60,7 @@ done
 # Keep the path short: the socket path must fit in sun_path (108 bytes).
 TMP=$(mktemp -d /tmp/strata-commit.XXXXXX)
 SOCK=$TMP/containerd.sock
-NS=strata-test
+NS=strata-commit  # its own: runc state and cgroups are named by namespace and container ID, and other tests run c1 in strata-test
 IMAGE=docker.io/strata/busybox-commit:latest
 CTR=(timeout --foreground -k 5 120 ctr --address "$SOCK" --namespace "$NS")
 # Not --foreground: timeout then signals strata's whole process group, which cleanup relies on to
