@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "strata", targets: ["strata"]),
         .library(name: "StrataFS", targets: ["StrataFS"]),
         .library(name: "StrataStreams", targets: ["StrataStreams"]),
+        .library(name: "StrataBlock", targets: ["StrataBlock"]),
         .library(name: "StrataCompression", targets: ["StrataCompression"]),
         .library(name: "StrataOCI", targets: ["StrataOCI"]),
         .library(name: "StrataChanges", targets: ["StrataChanges"]),
@@ -72,6 +73,11 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
+            swiftSettings: strictSwift),
+        // Block images: loop devices, the xfs reflink pool, ext4 images.
+        .target(
+            name: "StrataBlock",
+            dependencies: ["CStrata", "StrataFS", .product(name: "SystemPackage", package: "swift-system")],
             swiftSettings: strictSwift),
         .target(
             name: "StrataCompression", dependencies: ["CISAL", "CZstd", "StrataStreams"], swiftSettings: strictSwift),
@@ -199,7 +205,8 @@ let package = Package(
         .executableTarget(
             name: "strata",
             dependencies: [
-                "StrataArchive", "StrataChanges", "StrataCompression", "StrataContainerd", "StrataContent",
+                "StrataArchive", "StrataBlock", "StrataChanges", "StrataCompression", "StrataContainerd",
+                "StrataContent",
                 "StrataDatabase", "StrataFS", "StrataGC", "StrataLayers", "StrataOCI", "StrataPatch",
                 "StrataProcessors",
                 "StrataRefs",
@@ -290,6 +297,10 @@ let package = Package(
                 "StrataProcessors",
                 "StrataTestSupport",
             ],
+            swiftSettings: strictSwift),
+        .testTarget(
+            name: "StrataBlockTests",
+            dependencies: ["StrataBlock", "StrataFS", "StrataTestSupport"],
             swiftSettings: strictSwift),
         .testTarget(
             name: "StrataContainerdTests",

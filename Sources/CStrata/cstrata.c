@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/fs.h>
+#include <linux/loop.h>
 #include <linux/openat2.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -29,6 +30,8 @@ const unsigned long long strata_resolve_in_root = RESOLVE_IN_ROOT;
 const unsigned int strata_rename_noreplace = RENAME_NOREPLACE;
 const unsigned long strata_ms_bind = MS_BIND, strata_ms_rec = MS_REC, strata_ms_rdonly = MS_RDONLY,
     strata_ms_remount = MS_REMOUNT;
+const unsigned long strata_ms_nodev = MS_NODEV, strata_ms_nosuid = MS_NOSUID, strata_ms_noexec = MS_NOEXEC,
+    strata_ms_noatime = MS_NOATIME;
 const int strata_mnt_detach = MNT_DETACH;
 const unsigned long long strata_resolve_no_magiclinks = RESOLVE_NO_MAGICLINKS;
 const unsigned long long strata_resolve_no_symlinks = RESOLVE_NO_SYMLINKS;
@@ -98,6 +101,11 @@ int strata_ficlone(int dst, int src) {
 
 long strata_copy_file_range(int src, int dst, size_t size) {
     RET(copy_file_range(src, NULL, dst, NULL, size, 0));
+}
+
+long strata_copy_file_range_at(int src, int64_t src_offset, int dst, int64_t dst_offset, size_t size) {
+    loff_t in = src_offset, out = dst_offset;
+    RET(copy_file_range(src, &in, dst, &out, size, 0));
 }
 
 int strata_flock(int fd, int exclusive, int wait) {
@@ -280,3 +288,41 @@ int strata_wait_exited(int pid) {
     return 0;
 }
 #endif
+
+int strata_loop_attach(int file, int read_only, int *number) {
+    int control = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+    if (control < 0) return -errno;
+    for (int attempt = 0; attempt < 32; attempt++) {
+        int n = ioctl(control, LOOP_CTL_GET_FREE);
+        if (n < 0) {
+            int e = errno;
+            close(control);
+            return -e;
+        }
+        char path[32];
+        snprintf(path, sizeof path, "/dev/loop%d", n);
+        int device = open(path, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+        if (device < 0) {
+            if (errno == ENOENT || errno == ENXIO) continue;  // not made yet, or just removed
+            int e = errno;
+            close(control);
+            return -e;
+        }
+        struct loop_config config;
+        memset(&config, 0, sizeof config);
+        config.fd = (unsigned int)file;
+        config.info.lo_flags = LO_FLAGS_AUTOCLEAR | (read_only ? LO_FLAGS_READ_ONLY : 0);
+        if (ioctl(device, LOOP_CONFIGURE, &config) == 0) {
+            close(control);
+            *number = n;
+            return device;
+        }
+        int e = errno;
+        close(device);
+        if (e == EBUSY) continue;  // another process took it between GET_FREE and CONFIGURE
+        close(control);
+        return -e;
+    }
+    close(control);
+    return -EBUSY;
+}

@@ -13,7 +13,10 @@ extension Handle {
     }
 
     /// Copies all of `source`'s data into this new, empty file: a reflink where the filesystem
-    /// can share extents, a kernel copy otherwise. Both offsets end at the end of the data.
+    /// can share extents, a kernel copy otherwise. Holes stay holes: only the ranges `SEEK_DATA`
+    /// and `SEEK_HOLE` find are copied, then the file is sized as the source (`copy_file_range`
+    /// alone writes zeros into an ext4 file, so a sparse 10 GiB image would become 10 GiB on
+    /// disk). Positioned calls only: this file's offset is not used (the seeks move the source's).
     @discardableResult
     public func copyData(from source: Handle) throws(FSError) -> CopyMethod {
         switch retrying({ strata_ficlone(fd, source.fd) }) {
@@ -23,25 +26,47 @@ extension Handle {
             break
         case .failure(let e): throw fail("ioctl(FICLONE)", nil, e)
         }
-        var copied = false
-        while true {
-            switch retrying({ strata_copy_file_range(source.fd, fd, 1 << 30) }) {
-            case .success(0): return .kernelCopy
-            case .success: copied = true
-            case .failure(let e) where !copied && [.improperLink, .invalidArgument, .noFunction].contains(e):
-                return try readWriteCopy(from: source)
+        let size = Int64(try source.stat().size)
+        var method = CopyMethod.kernelCopy
+        var offset: Int64 = 0
+        while offset < size, let data = try source.nextData(from: offset) {
+            let end = min(try source.nextHole(from: data), size)
+            if method == .kernelCopy, try !kernelCopy(from: source, data..<end) { method = .readWrite }
+            if method == .readWrite { try readWriteCopy(from: source, data..<end) }
+            offset = end
+        }
+        try truncate(to: size)
+        return method
+    }
+
+    /// `copy_file_range` of `range`; false, with nothing copied, where the kernel cannot do it
+    /// between these two files.
+    private func kernelCopy(from source: Handle, _ range: Range<Int64>) throws(FSError) -> Bool {
+        var at = range.lowerBound
+        while at < range.upperBound {
+            let count = Int(min(range.upperBound - at, 1 << 30))
+            switch retrying({ strata_copy_file_range_at(source.fd, at, fd, at, count) }) {
+            case .success(0): throw fail("copy_file_range", nil, .ioError)  // the source shrank
+            case .success(let n): at += Int64(n)
+            case .failure(let e)
+            where at == range.lowerBound && [.improperLink, .invalidArgument, .noFunction].contains(e):
+                return false
             case .failure(let e): throw fail("copy_file_range", nil, e)
             }
         }
+        return true
     }
 
-    private func readWriteCopy(from source: Handle) throws(FSError) -> CopyMethod {
+    private func readWriteCopy(from source: Handle, _ range: Range<Int64>) throws(FSError) {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
         defer { buffer.deallocate() }
-        while true {
-            let n = try source.read(into: buffer)
-            if n == 0 { return .readWrite }
-            try write(UnsafeRawBufferPointer(rebasing: buffer[..<n]))
+        var at = range.lowerBound
+        while at < range.upperBound {
+            let want = Int(min(range.upperBound - at, Int64(buffer.count)))
+            let n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<want]), at: at)
+            guard n > 0 else { throw fail("read", nil, .ioError) }  // the source shrank
+            try write(UnsafeRawBufferPointer(rebasing: buffer[..<n]), at: at)
+            at += Int64(n)
         }
     }
 }

@@ -11,7 +11,7 @@ struct Strata: ParsableCommand {
             DiffCommand.self, ApplyCommand.self, ChangesCommand.self, DemoCommand.self, ContentCommand.self,
             LeaseCommand.self, SnapshotCommand.self, ImageCommand.self, GCCommand.self, MountCommand.self,
             UmountCommand.self, RefCommand.self, PatchCommand.self, ServeCommand.self,
-            PushCommand.self, PullCommand.self, ContainerdCommand.self,
+            PushCommand.self, PullCommand.self, ContainerdCommand.self, BlockCommand.self,
         ])
 
     static func main() {

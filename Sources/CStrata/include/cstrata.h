@@ -70,11 +70,18 @@ extern const unsigned int strata_rename_noreplace;
 int strata_mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data);
 int strata_umount(const char *target, int flags);
 extern const unsigned long strata_ms_bind, strata_ms_rec, strata_ms_rdonly, strata_ms_remount;
+extern const unsigned long strata_ms_nodev, strata_ms_nosuid, strata_ms_noexec, strata_ms_noatime;
 extern const int strata_mnt_detach;
 // ioctl(FICLONE): `dst` shares `src`'s extents (reflink); -EOPNOTSUPP/-EXDEV/-EINVAL where it cannot.
 int strata_ficlone(int dst, int src);
 // copy_file_range(2) from the current offsets; returns bytes copied, 0 at the end of `src`.
 long strata_copy_file_range(int src, int dst, size_t size);
+// Attaches the open file `file` to a free loop device (LOOP_CONFIGURE, autoclear: the device is
+// released when its last user closes it, a mount included); read-only when asked. Returns the open
+// device and its number in *number, or -errno.
+int strata_loop_attach(int file, int read_only, int *number);
+// copy_file_range(2) between explicit offsets (the files' own offsets stay where they are).
+long strata_copy_file_range_at(int src, int64_t src_offset, int dst, int64_t dst_offset, size_t size);
 
 // Extended attributes of the entry `name` inside the directory `dirfd`, never following `name`
 // itself when it is a symlink: `getxattrat` where the kernel has it (Linux 6.13), otherwise through

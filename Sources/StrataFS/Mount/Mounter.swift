@@ -32,6 +32,20 @@ public enum Mounter {
         }
     }
 
+    /// Mounts the filesystem of type `type` (ext4, xfs) on the block device `device` at `target`.
+    /// `ro`, `rw`, `nodev`, `nosuid`, `noexec` and `noatime` in `options` are mount flags, the rest
+    /// the filesystem's own data (`noload`). For Strata's own images only: a client's mounts go
+    /// through `mount`, which refuses every type but bind and overlay.
+    public static func mountDevice(_ device: String, at target: String, type: String, options: [String]) throws {
+        let flagOf: [String: UInt] = [
+            "ro": strata_ms_rdonly, "nodev": strata_ms_nodev, "nosuid": strata_ms_nosuid, "noexec": strata_ms_noexec,
+            "noatime": strata_ms_noatime, "rw": 0,
+        ]
+        let flags = options.compactMap { flagOf[$0] }.reduce(0, |)
+        let data = options.filter { flagOf[$0] == nil }.joined(separator: ",")
+        try call("mount \(type) \(device)", target) { strata_mount(device, target, type, flags, data) }
+    }
+
     /// Unmounts `target` (lazily with `detach`). A busy mount is retried for up to 2.5 s, as
     /// containerd's `mount.Unmount` does: a process that just left it may not have let go yet.
     public static func unmount(_ target: String, detach: Bool = false) throws {
@@ -42,6 +56,15 @@ public enum Mounter {
             r = strata_umount(target, flags)
         }
         try call("umount", target) { r }
+    }
+
+    /// Whether something is mounted at `path` (an absolute path, as mountinfo lists it).
+    public static func isMountPoint(_ path: String) -> Bool {
+        guard let table = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return false }
+        return table.split(separator: "\n").contains { line in
+            let fields = line.split(separator: " ")
+            return fields.count > 4 && unescape(fields[4]) == path
+        }
     }
 
     /// Detaches every mount at or under `path`, deepest first: what a process killed between a
