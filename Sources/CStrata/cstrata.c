@@ -112,6 +112,10 @@ int strata_flock(int fd, int exclusive, int wait) {
     RET(flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | (wait ? 0 : LOCK_NB)));
 }
 
+int strata_funlock(int fd) {
+    RET(flock(fd, LOCK_UN));
+}
+
 int strata_renameat2(int olddirfd, const char *oldname, int newdirfd, const char *newname, unsigned int flags) {
     RET(syscall(SYS_renameat2, olddirfd, oldname, newdirfd, newname, flags));
 }

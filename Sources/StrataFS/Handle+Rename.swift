@@ -24,4 +24,9 @@ extension Handle {
         case .failure(let e): throw fail("flock", nil, e)
         }
     }
+
+    /// Lets go of this descriptor's `flock`.
+    public func unlock() throws(FSError) {
+        if case .failure(let e) = retrying({ strata_funlock(fd) }) { throw fail("flock", nil, e) }
+    }
 }

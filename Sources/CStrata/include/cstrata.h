@@ -65,6 +65,7 @@ int strata_close(int fd);
 int strata_fsync(int fd);
 // flock(2): `exclusive` or shared, failing with -EWOULDBLOCK instead of waiting when `wait` is 0.
 int strata_flock(int fd, int exclusive, int wait);
+int strata_funlock(int fd);
 extern const unsigned int strata_rename_noreplace;
 // mount(2) and umount2(2).
 int strata_mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data);
