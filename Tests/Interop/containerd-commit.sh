@@ -45,6 +45,8 @@
 # mountpoint, umount, docker-registry; STRATA_BIN names the strata binary.
 set -euo pipefail
 set +m # no job control: $! below must be the process itself, not a forked setsid
+# shellcheck source=containerd-common.sh
+source "$(dirname "$(readlink -f "$0")")/containerd-common.sh" # ctr_output
 
 PROG=${0##*/}
 die() { echo "$PROG: error: $*" >&2; exit 1; }
@@ -282,7 +284,7 @@ force_gc
 "${CTR[@]}" images ls -q >"$TMP/images.txt" || fail "ctr images ls failed"
 grep -qxF docker.io/strata/committed:1 "$TMP/images.txt" ||
     fail "no image committed:1 in ctr images ls: $(cat "$TMP/images.txt")"
-"${CTR[@]}" run --rm docker.io/strata/committed:1 c2 cat /etc/keep >"$OUT/run.txt" 2>"$TMP/run2.err" </dev/null ||
+ctr_output "$OUT/run.txt" "${CTR[@]}" run --rm docker.io/strata/committed:1 c2 cat /etc/keep 2>"$TMP/run2.err" </dev/null ||
     { cat "$TMP/run2.err" >&2; fail "ctr run of the committed image failed"; }
 copy_image docker.io/strata/committed:1 "$OUT/committed"
 

@@ -10,6 +10,8 @@
 # Requirements: root, containerd, ctr, runc (for COMMAND), python3, GNU tar.
 set -euo pipefail
 set +m
+# shellcheck source=containerd-common.sh
+source "$(dirname "$(readlink -f "$0")")/containerd-common.sh" # ctr_output
 
 PROG=${0##*/}
 die() { echo "$PROG: error: $*" >&2; exit 1; }
@@ -48,6 +50,6 @@ ctr_ images mount --snapshotter overlayfs "$REF" "$TMP/mnt" >"$TMP/mount.out" 2>
 ctr_ images unmount "$TMP/mnt" >/dev/null
 
 if [[ $# -gt 0 ]]; then
-    ctr_ run --rm --snapshotter overlayfs "$REF" strata-pull-run "$@" >"$OUT/run.out" 2>"$TMP/run.err" ||
+    ctr_output "$OUT/run.out" ctr_ run --rm --snapshotter overlayfs "$REF" strata-pull-run "$@" 2>"$TMP/run.err" ||
         { cat "$TMP/run.err" >&2; die "ctr run failed"; }
 fi
