@@ -189,7 +189,8 @@ let package = Package(
         .target(
             name: "StrataService",
             dependencies: [
-                "CStrata", "StrataContainerdAPI", "StrataContent", "StrataFS", "StrataLayers", "StrataOCI",
+                "CStrata", "StrataContainerd", "StrataContainerdAPI", "StrataContent", "StrataFS", "StrataLayers",
+                "StrataOCI",
                 "StrataOverlay",
                 "StrataProcessors",
                 "StrataSnapshots", "StrataStore", "StrataStreams",
@@ -426,6 +427,7 @@ let package = Package(
             name: "StrataServiceTests",
             dependencies: [
                 "StrataChanges",
+                "StrataContainerd",
                 "StrataContainerdAPI",
                 "StrataFS",
                 "StrataLayers",

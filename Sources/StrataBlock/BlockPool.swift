@@ -110,9 +110,5 @@ public struct BlockPool: Sendable {
         try loop.mount(at: mountPoint, type: "xfs", options: ["rw", "nodev", "nosuid"])
     }
 
-    private func locked<R>(_ body: () throws -> R) throws -> R {
-        let lock = try Handle.openFile(path: lockPath, flags: O_RDWR | O_CREAT, mode: 0o600)
-        _ = try lock.lock(exclusive: true, wait: true)
-        return try body()
-    }
+    private func locked<R>(_ body: () throws -> R) throws -> R { try LockFile.exclusively(lockPath, body) }
 }

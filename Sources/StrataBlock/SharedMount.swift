@@ -35,7 +35,7 @@ public final class SharedMount: @unchecked Sendable {
         -> SharedMount
     {
         let mutexFile = lockFile + ".mount"
-        return try exclusively(mutexFile) {
+        return try LockFile.exclusively(mutexFile) {
             let users = try Handle.openFile(path: lockFile, flags: O_RDWR | O_CREAT | O_CLOEXEC, mode: 0o600)
             if !Mounter.isMountPoint(mountPoint) {
                 if mkdir(mountPoint, 0o700) != 0 && errno != EEXIST {
@@ -55,7 +55,7 @@ public final class SharedMount: @unchecked Sendable {
     public func release() throws {
         guard !released else { return }
         released = true
-        try Self.exclusively(mutexFile) {
+        try LockFile.exclusively(mutexFile) {
             try users.unlock()
             // Another user, in this process or another, still holds it: not ours to unmount.
             guard try users.lock(exclusive: true, wait: false) else { return }
@@ -65,10 +65,4 @@ public final class SharedMount: @unchecked Sendable {
     }
 
     deinit { try? release() }
-
-    private static func exclusively<R>(_ path: String, _ body: () throws -> R) throws -> R {
-        let mutex = try Handle.openFile(path: path, flags: O_RDWR | O_CREAT | O_CLOEXEC, mode: 0o600)
-        _ = try mutex.lock(exclusive: true, wait: true)
-        return try body()  // the lock goes with the descriptor
-    }
 }

@@ -36,8 +36,8 @@ public struct ContainerdCommitter: Sendable {
         public var image: String
         public var manifest: Descriptor
         public var config: Descriptor
+        /// The layer, its diffID in `containerd.io/uncompressed`.
         public var layer: Descriptor
-        public var diffID: String
         public var method: DiffMethod
         public var fallback: String?
         public var snapshotter: String
@@ -116,8 +116,8 @@ public struct ContainerdCommitter: Sendable {
         stage(.created)
         return Result(
             image: name, manifest: documents.manifestDescriptor, config: documents.configDescriptor,
-            layer: computed.layer, diffID: computed.layer.uncompressedDigest?.description ?? "",
-            method: computed.method, fallback: computed.fallback, snapshotter: snapshot.snapshotter,
+            layer: computed.layer, method: computed.method, fallback: computed.fallback,
+            snapshotter: snapshot.snapshotter,
             snapshot: snapshot.key, paused: paused, changedDuringDiff: computed.changedDuringDiff)
     }
 

@@ -56,10 +56,7 @@ public struct ContainerdDiffer: Sendable {
 
     /// `compute` of trees `ContainerdSnapshot.withTrees` found.
     func compute(_ trees: ContainerdSnapshot.Trees, output: String?) async throws -> Computed {
-        try await walk(upper: trees.upper, lower: trees.lower, output: output)
-    }
-
-    private func walk(upper: [Mount], lower: [Mount], output: String?) async throws -> Computed {
+        let (upper, lower) = (trees.upper, trees.lower)
         let scratch = try Self.scratchDirectory(in: scratch)
         // rmdir, never a recursive removal: a mount that failed to detach keeps its tree safe.
         defer { rmdir(scratch) }

@@ -26,11 +26,7 @@ public struct ContainerdImages: Sendable {
     public func set(_ name: String, to target: Descriptor) async throws {
         let image = Containerd_Services_Images_V1_Image.with {
             $0.name = name
-            $0.target = .with {
-                $0.mediaType = target.mediaType
-                $0.digest = target.digest.description
-                $0.size = target.size
-            }
+            $0.target = .init(target)
         }
         do {
             _ = try await client.call("Images.Create", "image \(name)") {

@@ -65,7 +65,7 @@ public struct ContainerdSnapshot: Sendable, Equatable {
             upper = try await call("Snapshots.Mounts", client) {
                 try await client.snapshots.mounts(
                     .init(snapshotter, key), metadata: client.metadata()
-                ).mounts.map { Mount(type: $0.type, source: $0.source, options: $0.options) }
+                ).mounts.map(Mount.init)
             }
         }
         let parent = info.parent.isEmpty ? nil : info.parent
@@ -125,9 +125,7 @@ public struct ContainerdSnapshot: Sendable, Equatable {
             $0.parent = parent
         }
         let mounts = try await call("Snapshots.View", client) {
-            try await client.snapshots.view(request, metadata: client.metadata(lease: lease.id)).mounts.map {
-                Mount(type: $0.type, source: $0.source, options: $0.options)
-            }
+            try await client.snapshots.view(request, metadata: client.metadata(lease: lease.id)).mounts.map(Mount.init)
         }
         return (request.key, mounts)
     }

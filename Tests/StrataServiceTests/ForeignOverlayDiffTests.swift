@@ -2,6 +2,7 @@ import Foundation
 import GRPCCore
 import Logging
 import StrataChanges
+import StrataContainerd
 import StrataContainerdAPI
 import StrataFS
 import StrataLayers

@@ -1,4 +1,5 @@
 import Foundation
+import StrataContainerd
 import StrataContainerdAPI
 import StrataContent
 import StrataFS
@@ -14,29 +15,6 @@ typealias ProtoDescriptor = Containerd_Types_Descriptor
 typealias SnapshotInfoMessage = Containerd_Services_Snapshots_V1_Info
 typealias ContentInfoMessage = Containerd_Services_Content_V1_Info
 typealias StatusMessage = Containerd_Services_Content_V1_Status
-
-extension ProtoMount {
-    init(_ m: Mount) {
-        self.init()
-        type = m.type
-        source = m.source
-        options = m.options
-    }
-}
-
-extension Mount {
-    init(_ m: ProtoMount) { self.init(type: m.type, source: m.source, options: m.options) }
-}
-
-extension ProtoDescriptor {
-    init(_ d: Descriptor) {
-        self.init()
-        mediaType = d.mediaType
-        digest = d.digest.description
-        size = d.size
-        annotations = d.annotations ?? [:]
-    }
-}
 
 extension Descriptor {
     /// A descriptor from a request: its digest parsed and its size not negative (InvalidArgument
